@@ -18,8 +18,9 @@ def check_array(name: str, value, ndim: int | None = None) -> np.ndarray:
     if not isinstance(value, np.ndarray):
         raise TypeError(f"expected {name} to be a numpy array, got {type(value).__name__}")
     if ndim is not None and value.ndim != ndim:
+        plural = "" if ndim == 1 else "s"
         raise ValueError(
-            f"expected {name} to have {ndim} dimensions, got {value.ndim} (shape {value.shape})"
+            f"expected {name} to have {ndim} dimension{plural}, got {value.ndim} (shape {value.shape})"
         )
     if not np.issubdtype(value.dtype, np.floating):
         raise TypeError(f"expected {name} to hold floats, got dtype {value.dtype}")
@@ -46,7 +47,10 @@ def match_shapes(spec: dict[str, tuple[str, ...]], arrays: dict[str, np.ndarray]
         expected = tuple(sizes[s] for s in symbols)
         got = arrays[name].shape
         if got != expected:
-            raise ValueError(
-                f"expected {name} of shape ({', '.join(symbols)}) = {expected}, got {got}"
-            )
+            raise ValueError(f"expected {name} of shape {_symbolic(symbols)} = {expected}, got {got}")
     return sizes
+
+
+def _symbolic(symbols: tuple[str, ...]) -> str:
+    """Format symbolic dimensions like a Python tuple: ('H',) -> '(H,)', ('N', 'D') -> '(N, D)'."""
+    return f"({symbols[0]},)" if len(symbols) == 1 else f"({', '.join(symbols)})"
