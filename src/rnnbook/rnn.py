@@ -20,6 +20,14 @@ name       shape       meaning                              ``torch.nn.RNN``
 
 Forward functions return ``(result, cache)``; the matching backward functions take the upstream
 gradient and that cache and return gradients in the order of the forward inputs.
+
+Backward equations (chapter 2 derives them; ``a_t`` is the pre-activation)::
+
+    da_t    = dh_t * (1 - h_t**2)                   # through tanh
+    dh_t    = (upstream gradient on h_t) + da_{t+1} W_hh   # carried back from step t+1
+    dx_t    = da_t W_xh
+    dW_xh   = sum_t da_t^T x_t,   dW_hh = sum_t da_t^T h_{t-1},   db_h = sum_t sum_n da_t
+    dh_0    = da_1 W_hh
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ import numpy as np
 from rnnbook.shapes import match_shapes
 
 _STEP_SHAPES = {"x": ("N", "D"), "h_prev": ("N", "H"), "Wxh": ("H", "D"), "Whh": ("H", "H"), "bh": ("H",)}
+_STEP_GRAD_SHAPES = {"h_next": ("N", "H"), "dh_next": ("N", "H")}  # the cache fixes N, H
+_SEQ_GRAD_SHAPES = {"h": ("N", "T", "H"), "dh": ("N", "T", "H")}
 _SEQ_SHAPES = {"x": ("N", "T", "D"), "h0": ("N", "H"), "Wxh": ("H", "D"), "Whh": ("H", "H"), "bh": ("H",)}
 
 
@@ -71,9 +81,71 @@ def rnn_forward(x, h0, Wxh, Whh, bh):
     sizes = match_shapes(_SEQ_SHAPES, dict(x=x, h0=h0, Wxh=Wxh, Whh=Whh, bh=bh))
     N, T, H = sizes["N"], sizes["T"], sizes["H"]
     input_part = x @ Wxh.T + bh  # (N, T, H), all time steps at once
-    h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wxh))
+    h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wxh, Whh, bh))
     h_prev = h0
     for t in range(T):
         h_prev = np.tanh(input_part[:, t] + h_prev @ Whh.T)
         h[:, t] = h_prev
     return h, (x, h0, Wxh, Whh, h)
+
+
+def rnn_step_backward(dh_next, cache):
+    """Backward pass of one time step.
+
+    Parameters
+    ----------
+    dh_next : (N, H) gradient of the loss with respect to ``h_next``
+    cache : the tuple ``(x, h_prev, Wxh, Whh, h_next)`` returned by ``rnn_step_forward``
+
+    Returns
+    -------
+    dx : (N, D), dh_prev : (N, H), dWxh : (H, D), dWhh : (H, H), dbh : (H,)
+        gradients in the order of the forward inputs ``(x, h_prev, Wxh, Whh, bh)``
+    """
+    x, h_prev, Wxh, Whh, h_next = cache
+    match_shapes(_STEP_GRAD_SHAPES, dict(h_next=h_next, dh_next=dh_next))
+    da = dh_next * (1.0 - h_next**2)  # (N, H): tanh'(a) = 1 - tanh(a)^2
+    dx = da @ Wxh  # (N, D)
+    dh_prev = da @ Whh  # (N, H)
+    dWxh = da.T @ x  # (H, D), summed over the batch by the product
+    dWhh = da.T @ h_prev  # (H, H)
+    dbh = da.sum(axis=0)  # (H,)
+    return dx, dh_prev, dWxh, dWhh, dbh
+
+
+def rnn_backward(dh, cache):
+    """Backpropagation through time over whole sequences.
+
+    Only the recurrence ``dh_t -> dh_{t-1}`` is sequential. The loop stores the pre-activation
+    gradients ``da`` of every step; the weight gradients and ``dx`` are then computed for all
+    steps at once with one matrix product each.
+
+    Parameters
+    ----------
+    dh : (N, T, H) upstream gradient of the loss with respect to every hidden state ``h_t``
+        (for example from an output layer at each step; zeros where a step has no output)
+    cache : the tuple ``(x, h0, Wxh, Whh, h)`` returned by ``rnn_forward``
+
+    Returns
+    -------
+    dx : (N, T, D), dh0 : (N, H), dWxh : (H, D), dWhh : (H, H), dbh : (H,)
+        gradients in the order of the forward inputs ``(x, h0, Wxh, Whh, bh)``
+    """
+    x, h0, Wxh, Whh, h = cache
+    sizes = match_shapes(_SEQ_GRAD_SHAPES, dict(h=h, dh=dh))
+    N, T, H = sizes["N"], sizes["T"], sizes["H"]
+    D = x.shape[2]
+    da = np.empty_like(h, dtype=np.result_type(dh, h))  # (N, T, H)
+    dh_carry = np.zeros_like(h0, dtype=da.dtype)  # gradient flowing back from step t+1
+    for t in range(T - 1, -1, -1):
+        da_t = (dh[:, t] + dh_carry) * (1.0 - h[:, t] ** 2)
+        da[:, t] = da_t
+        dh_carry = da_t @ Whh
+    dh0 = dh_carry
+    h_prev = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)  # (N, T, H): h_0 ... h_{T-1}
+    da_flat = da.reshape(N * T, H)
+    dx = da @ Wxh  # (N, T, D)
+    dWxh = da_flat.T @ x.reshape(N * T, D)
+    dWhh = da_flat.T @ h_prev.reshape(N * T, H)
+    dbh = da_flat.sum(axis=0)
+    return dx, dh0, dWxh, dWhh, dbh
