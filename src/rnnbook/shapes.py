@@ -10,6 +10,8 @@ instead of a broadcasting error three calls deeper.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 
@@ -35,14 +37,17 @@ def match_shapes(spec: dict[str, tuple[str, ...]], arrays: dict[str, np.ndarray]
     spec : maps an argument name to its symbolic shape, e.g. ``{"x": ("N", "T", "D")}``.
     arrays : maps the same names to the arrays passed in.
 
-    The first array that fixes a symbol (in ``spec`` order) defines it; every later mismatch
-    raises ``ValueError("expected h0 of shape (N, H) = (4, 5), got (4, 6)")``.
+    Each symbol takes the size that most of its occurrences agree on (ties go to the array that
+    comes first in ``spec``), so the odd one out is the array blamed:
+    ``ValueError("expected h0 of shape (N, H) = (4, 5), got (4, 6)")``.
     """
-    sizes: dict[str, int] = {}
+    votes: dict[str, Counter] = {}
     for name, symbols in spec.items():
         arr = check_array(name, arrays[name], ndim=len(symbols))
         for symbol, size in zip(symbols, arr.shape):
-            sizes.setdefault(symbol, size)
+            votes.setdefault(symbol, Counter())[size] += 1
+    # Counter.most_common keeps insertion order among equal counts: ties go to the first array.
+    sizes = {symbol: counter.most_common(1)[0][0] for symbol, counter in votes.items()}
     for name, symbols in spec.items():
         expected = tuple(sizes[s] for s in symbols)
         got = arrays[name].shape
