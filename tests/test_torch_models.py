@@ -1,0 +1,92 @@
+"""Tests for rnnbook.torch_models: shapes for every cell, agreement with the NumPy RNN, training."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from rnnbook.rnn import rnn_forward  # noqa: E402
+from rnnbook.tasks import adding_problem  # noqa: E402
+from rnnbook.torch_models import SequenceModel, as_tensor, evaluate, train  # noqa: E402
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("N, T, D, H, O", [(4, 7, 3, 5, 2), (1, 1, 1, 1, 1)])
+def test_forward_shapes(cell, N, T, D, H, O):
+    torch.manual_seed(0)
+    x = torch.randn(N, T, D)
+    last = SequenceModel(cell, D, H, O, readout="last")
+    every = SequenceModel(cell, D, H, O, readout="all")
+    assert last(x).shape == (N, O)
+    assert every(x).shape == (N, T, O)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_last_readout_is_last_step_of_all_readout(cell):
+    torch.manual_seed(1)
+    model = SequenceModel(cell, 3, 4, 2, readout="all")
+    x = torch.randn(2, 6, 3)
+    y_all = model(x)
+    model.readout = "last"
+    torch.testing.assert_close(model(x), y_all[:, -1])
+
+
+def test_rnn_model_matches_numpy_reference_float64():
+    rng = np.random.default_rng(0)
+    N, T, D, H, O = 3, 5, 2, 4, 1
+    model = SequenceModel("rnn", D, H, O).double()
+    x = rng.normal(size=(N, T, D))
+    p = {k: v.detach().numpy() for k, v in model.named_parameters()}
+    h, _ = rnn_forward(x, np.zeros((N, H)), p["rnn.weight_ih_l0"], p["rnn.weight_hh_l0"],
+                       p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"])
+    expected = h[:, -1] @ p["head.weight"].T + p["head.bias"]
+    got = model(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_forget_bias_initialisation():
+    model = SequenceModel("lstm", 2, 3, 1, forget_bias=1.0, num_layers=2)
+    for layer in range(2):
+        b = getattr(model.rnn, f"bias_ih_l{layer}") + getattr(model.rnn, f"bias_hh_l{layer}")
+        torch.testing.assert_close(b[3:6], torch.ones(3))  # gate order (i, f, g, o)
+
+
+def test_bad_arguments_have_clear_messages():
+    with pytest.raises(ValueError, match="one of"):
+        SequenceModel("transformer", 2, 3, 1)
+    with pytest.raises(ValueError, match="readout"):
+        SequenceModel("rnn", 2, 3, 1, readout="first")
+    with pytest.raises(ValueError, match="LSTM only"):
+        SequenceModel("gru", 2, 3, 1, forget_bias=1.0)
+    with pytest.raises(ValueError, match=r"expected x of shape \(N, T, D\) with D = 2, got \(4, 2, 7\)"):
+        SequenceModel("rnn", 2, 3, 1)(torch.zeros(4, 2, 7))
+
+
+def test_as_tensor_dtypes():
+    assert as_tensor(np.zeros(3)).dtype == torch.float32
+    assert as_tensor(np.zeros(3, dtype=np.int32)).dtype == torch.int64
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models train fastest on one thread (and do not fight other processes for cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_tiny_training_run_reduces_loss(one_thread):
+    torch.manual_seed(0)
+    T = 6
+    model = SequenceModel("lstm", 2, 16, 1)
+    mse = lambda out, y: ((out[:, 0] - y) ** 2).mean()  # noqa: E731
+    test = adding_problem(256, T, seed=123)
+    history = train(model, lambda step: adding_problem(32, T, seed=step), mse, steps=300,
+                    test_data=test, lr=1e-2, eval_every=100, progress=False)
+    assert history["step"] == [0, 100, 200, 300]
+    assert len(history["test_loss"]) == len(history["train_loss"]) == 4
+    assert history["test_metric"] == [None] * 4
+    assert history["test_loss"][-1] < 0.5 * min(history["test_loss"][0], 1 / 6)
+    loss, _ = evaluate(model, *test, mse)
+    assert loss == pytest.approx(history["test_loss"][-1])
