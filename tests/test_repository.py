@@ -68,3 +68,10 @@ def test_chapters_are_stored_without_outputs(path):
 def test_notebook_is_in_the_table_of_contents(path):
     rel = f"{path.parent.name}/{path.stem}"
     assert rel in toc_files(), f"{rel} is missing from _toc.yml"
+
+
+def test_readme_local_instructions_have_jupyterlab():
+    # README and book/how_to_use.md tell learners to run `.venv/bin/jupyter lab`.
+    import importlib.util
+
+    assert importlib.util.find_spec("jupyterlab") is not None, "jupyterlab is not installed"
