@@ -152,11 +152,13 @@ def _(t):
         t.expect(math.isclose(norm, exp_norm, rel_tol=1e-10),
                  f"expected the norm before clipping {exp_norm:.6g}, got {norm:.6g}")
         for k in shapes:
-            t.expect_close(clipped[k], exp[k], f"clipped[{k!r}]", rtol=1e-10, atol=1e-14)
+            # rtol 1e-6: the 1e-6 in the denominator changes the result by about 1e-8 relative, so
+            # the textbook rule min(1, c / ||g||) of the chapter passes too; real mistakes do not
+            t.expect_close(clipped[k], exp[k], f"clipped[{k!r}]", rtol=1e-6, atol=1e-14)
     with t.case("the norm is global: one huge tensor scales all the others too", points=1):
         grads = {"big": np.full(3, 100.0), "small": np.array([[0.001, -0.002]])}
         exp, _ = _clip_reference(grads, 2.0)
         clipped, _ = _expect_clip_result(t, t.call(grads, 2.0), ["big", "small"])
         t.expect_close(clipped["small"], exp["small"], "clipped['small'] (scaled by the global factor)",
-                       rtol=1e-10, atol=1e-16)
-        t.expect_close(clipped["big"], exp["big"], "clipped['big']", rtol=1e-10, atol=1e-14)
+                       rtol=1e-6, atol=1e-16)
+        t.expect_close(clipped["big"], exp["big"], "clipped['big']", rtol=1e-6, atol=1e-14)

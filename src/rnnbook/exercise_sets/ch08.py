@@ -134,6 +134,16 @@ def _(t):
         per, exact = t.call(scores, y)
         t.expect_close(per, np.ones(10), "per_position when only blank steps are wrong")
         t.expect_close(exact, 1.0, "exact_match when only blank steps are wrong")
+        # and with a few recalled symbols wrong too, so that a constant answer cannot pass
+        wrong = y.copy()
+        wrong[0, -8] = 1 + wrong[0, -8] % 8
+        wrong[1:3, -3] = 1 + wrong[1:3, -3] % 8
+        scores = one_hot(wrong, 10, dtype=np.float64)
+        scores[:, :-10] = one_hot(np.full(y[:, :-10].shape, 3), 10, dtype=np.float64)
+        per_exp, exact_exp = _report_by_loops(scores, y)
+        per, exact = t.call(scores, y)
+        t.expect_close(per, per_exp, "per_position when blank steps and three recalled symbols are wrong")
+        t.expect_close(exact, exact_exp, "exact_match when blank steps and three recalled symbols are wrong")
     with t.case("some recalled symbols wrong (several batches, batch of one)", points=1):
         for seed, n, T in [(81, 40, 7), (82, 1, 3), (83, 25, 1)]:
             _, y2 = copy_memory(n, T, seed=seed)
