@@ -187,9 +187,15 @@ def _expect_names(t, got, expected, what):
 @SET.exercise("3.3", "buggy_parameters", points=5, time_limit=30.0)
 def _(t):
     params, targets, mask, loss = _model(33, 3, 5, 3, 4, 5)
-    with t.case("correct gradients: no parameter is reported", points=1):
+    with t.case("correct gradients: no parameter is reported, even for a loss scaled by 2**20", points=1):
         grads = _grads_with_bugs(params, targets, mask)
         _expect_names(t, t.call(loss, grads, params), [], "correct gradients")
+        # A power of two scales the loss and every gradient exactly: relative errors do not change,
+        # absolute errors grow a millionfold. The threshold is on the *relative* error.
+        scale = 2.0**20
+        scaled = {k: scale * g for k, g in grads.items()}
+        _expect_names(t, t.call(lambda p: scale * loss(p), scaled, params), [],
+                      "correct gradients of the loss times 2**20 (compare relative, not absolute, errors)")
     with t.case("an off-by-one in dWhh: only Whh is reported", points=1):
         grads = _grads_with_bugs(params, targets, mask, ("off_by_one",))
         _expect_names(t, t.call(loss, grads, params), ["Whh"], "dWhh paired with h_t instead of h_{t-1}")
