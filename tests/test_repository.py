@@ -17,6 +17,9 @@ import notebook_setup  # noqa: E402
 
 ALL_NOTEBOOKS = notebook_setup.notebooks()
 MACHINE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/\w+/|[A-Z]:\\\\Users)")
+# A path literal relative to the notebook ("../data.csv", './x.npy') breaks on Colab, where the
+# notebook is opened alone; data must come from installed packages.
+RELATIVE_PATH = re.compile(r"""['"]\.\.?/""")
 
 
 def toc_files() -> set[str]:
@@ -51,6 +54,9 @@ def test_notebook_is_portable(path):
         match = MACHINE_PATH.search(cell.source)
         assert not match, f"{path.name} cell {i} mentions a machine path {match.group(0)!r}"
         assert "os.chdir" not in cell.source, f"{path.name} cell {i} changes directory"
+        if cell.cell_type == "code":
+            rel = RELATIVE_PATH.search(cell.source)
+            assert not rel, f"{path.name} cell {i} uses a path relative to the notebook: {rel.group(0)!r}"
 
 
 @pytest.mark.parametrize(
