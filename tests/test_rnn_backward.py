@@ -14,7 +14,7 @@ import torch.nn.functional as F  # noqa: E402
 from rnnbook.gradcheck import grad_check, relative_error  # noqa: E402
 from rnnbook.layers import temporal_affine_backward, temporal_affine_forward  # noqa: E402
 from rnnbook.losses import temporal_softmax_cross_entropy  # noqa: E402
-from rnnbook.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward  # noqa: E402
+from rnnbook.rnn import random_rnn_problem, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward  # noqa: E402
 from rnnbook.torch_interop import load_rnn_weights  # noqa: E402
 
 # (N, T, D, H, V): general sizes and the edges (batch 1, one time step, one hidden unit).
@@ -23,15 +23,7 @@ SIZES = [(2, 3, 4, 5, 6), (1, 4, 3, 5, 4), (3, 1, 2, 4, 3), (2, 5, 3, 1, 3), (1,
 
 def make_params(N, T, D, H, V, seed=0):
     rng = np.random.default_rng(seed)
-    return dict(
-        x=rng.standard_normal((N, T, D)),
-        h0=0.5 * rng.standard_normal((N, H)),
-        Wxh=rng.standard_normal((H, D)) / np.sqrt(D),
-        Whh=rng.standard_normal((H, H)) / np.sqrt(H),
-        bh=0.1 * rng.standard_normal(H),
-        Why=rng.standard_normal((V, H)) / np.sqrt(H),
-        by=0.1 * rng.standard_normal(V),
-    ), rng
+    return random_rnn_problem(rng, N, T, D, H, V), rng
 
 
 def model_loss(p, targets, mask):

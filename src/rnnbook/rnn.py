@@ -149,3 +149,24 @@ def rnn_backward(dh, cache):
     dWhh = da_flat.T @ h_prev.reshape(N * T, H)
     dbh = da_flat.sum(axis=0)
     return dx, dh0, dWxh, dWhh, dbh
+
+
+def random_rnn_problem(rng, N, T, D, H, V):
+    """A random RNN + output-layer problem of the given sizes, scaled for gradient checks.
+
+    Draws from ``rng`` (a ``np.random.Generator``) in a fixed order, so a seed gives the same
+    arrays everywhere (tests, exercise checks, chapters). Weights are scaled by 1/sqrt(fan-in)
+    so that tanh stays away from saturation.
+
+    Returns a dict with x (N, T, D), h0 (N, H), Wxh (H, D), Whh (H, H), bh (H,), Why (V, H),
+    by (V,), all float64.
+    """
+    return dict(
+        x=rng.standard_normal((N, T, D)),
+        h0=0.5 * rng.standard_normal((N, H)),
+        Wxh=rng.standard_normal((H, D)) / np.sqrt(D),
+        Whh=rng.standard_normal((H, H)) / np.sqrt(H),
+        bh=0.1 * rng.standard_normal(H),
+        Why=rng.standard_normal((V, H)) / np.sqrt(H),
+        by=0.1 * rng.standard_normal(V),
+    )

@@ -14,7 +14,7 @@ import numpy as np
 from rnnbook.grading import ExerciseSet
 from rnnbook.layers import temporal_affine_backward, temporal_affine_forward
 from rnnbook.losses import temporal_softmax_cross_entropy
-from rnnbook.rnn import rnn_forward
+from rnnbook.rnn import random_rnn_problem, rnn_forward
 
 SET = ExerciseSet("03", "Gradient checking")
 
@@ -131,15 +131,7 @@ def _(t):
 
 def _model(seed, N, T, D, H, V):
     rng = np.random.default_rng(seed)
-    params = dict(
-        x=rng.standard_normal((N, T, D)),
-        h0=0.5 * rng.standard_normal((N, H)),
-        Wxh=rng.standard_normal((H, D)) / np.sqrt(D),
-        Whh=rng.standard_normal((H, H)) / np.sqrt(H),
-        bh=0.1 * rng.standard_normal(H),
-        Why=rng.standard_normal((V, H)) / np.sqrt(H),
-        by=0.1 * rng.standard_normal(V),
-    )
+    params = random_rnn_problem(rng, N, T, D, H, V)
     targets = rng.integers(0, V, size=(N, T))
     mask = rng.random((N, T)) < 0.8
     mask[:, 0] = True
