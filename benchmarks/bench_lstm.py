@@ -25,8 +25,12 @@ import time
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="threads for NumPy's BLAS (default: the library's own choice)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="threads for NumPy's BLAS (default: the library's own choice)",
+    )
     parser.add_argument("--N", type=int, default=64)
     parser.add_argument("--T", type=int, default=100)
     parser.add_argument("--D", type=int, default=64)
@@ -41,8 +45,8 @@ if ARGS.blas_threads is not None:
 import numpy as np  # noqa: E402  (after the BLAS thread setting)
 import torch  # noqa: E402
 
-from rnnbook.lstm import lstm_backward, lstm_forward  # noqa: E402
-from rnnbook.torch_interop import load_lstm_weights  # noqa: E402
+from rnnbook.frameworks.torch_interop import load_lstm_weights  # noqa: E402
+from rnnbook.scratch.lstm import lstm_backward, lstm_forward  # noqa: E402
 
 
 def best_of_alternating(fns, repeats: int) -> list[float]:
@@ -95,9 +99,13 @@ def main() -> None:
     err = np.abs(grads[0] - xt.grad.numpy()).max()
     t_np, t_torch = best_of_alternating([numpy_step, torch_step], args.repeats)
     blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-    print(f"LSTM forward+backward, N={N} T={T} D={D} H={H}, float32, best of {args.repeats}")
-    print(f"  torch threads: {torch.get_num_threads()}; NumPy BLAS threads: {blas}; "
-          f"max |dx numpy - dx torch| = {err:.1e}")
+    print(
+        f"LSTM forward+backward, N={N} T={T} D={D} H={H}, float32, best of {args.repeats}"
+    )
+    print(
+        f"  torch threads: {torch.get_num_threads()}; NumPy BLAS threads: {blas}; "
+        f"max |dx numpy - dx torch| = {err:.1e}"
+    )
     print(f"  NumPy   : {t_np * 1e3:7.1f} ms")
     print(f"  PyTorch : {t_torch * 1e3:7.1f} ms")
     print(f"  ratio NumPy / PyTorch: {t_np / t_torch:.2f}")

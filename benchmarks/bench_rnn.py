@@ -15,8 +15,8 @@ import time
 import numpy as np
 import torch
 
-from rnnbook.rnn import rnn_backward, rnn_forward
-from rnnbook.torch_interop import load_rnn_weights
+from rnnbook.frameworks.torch_interop import load_rnn_weights
+from rnnbook.scratch.rnn import rnn_backward, rnn_forward
 
 
 def best_of(fn, repeats):
@@ -69,8 +69,12 @@ def main():
 
     t_np = best_of(numpy_step, args.repeats)
     t_torch = best_of(torch_step, args.repeats)
-    print(f"sizes: N={N} T={T} D={D} H={H}, float32, forward + backward, best of {args.repeats}")
-    print(f"torch threads: {torch.get_num_threads()}; ||dWxh numpy - dWxh torch|| / ||dWxh torch|| = {rel_diff:.1e}")
+    print(
+        f"sizes: N={N} T={T} D={D} H={H}, float32, forward + backward, best of {args.repeats}"
+    )
+    print(
+        f"torch threads: {torch.get_num_threads()}; ||dWxh numpy - dWxh torch|| / ||dWxh torch|| = {rel_diff:.1e}"
+    )
     print(f"NumPy rnn_forward + rnn_backward : {1e3 * t_np:8.2f} ms")
     print(f"torch.nn.RNN forward + backward  : {1e3 * t_torch:8.2f} ms")
     print(f"ratio NumPy / torch              : {t_np / t_torch:8.2f}")

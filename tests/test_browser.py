@@ -76,12 +76,21 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--disable-quic", "--window-size=1280,900",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1280,900",
     ):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = webdriver.Chrome(
+        service=Service(shutil.which("chromedriver")), options=options
+    )
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
@@ -91,7 +100,11 @@ def notebook_pages() -> list[str]:
     """Relative paths (without suffix) of the notebooks listed in _toc.yml."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    return [f for f in files if f.split("/")[0] in NOTEBOOK_DIRS and (ROOT / f"{f}.ipynb").exists()]
+    return [
+        f
+        for f in files
+        if f.split("/")[0] in NOTEBOOK_DIRS and (ROOT / f"{f}.ipynb").exists()
+    ]
 
 
 def wait_for_mathjax(driver, timeout: float = 30.0) -> None:
@@ -104,7 +117,9 @@ def wait_for_mathjax(driver, timeout: float = 30.0) -> None:
             " && document.querySelectorAll('mjx-container').length > 0"
         )
     )
-    driver.execute_async_script("const done = arguments[0]; MathJax.startup.promise.then(() => done(true));")
+    driver.execute_async_script(
+        "const done = arguments[0]; MathJax.startup.promise.then(() => done(true));"
+    )
 
 
 def test_there_are_notebook_pages():
@@ -118,7 +133,9 @@ def test_notebook_page(page, browser, site_server):
     browser.get(f"{base}/{page}.html")
     wait_for_mathjax(browser)
 
-    typeset = browser.execute_script("return document.querySelectorAll('mjx-container').length")
+    typeset = browser.execute_script(
+        "return document.querySelectorAll('mjx-container').length"
+    )
     assert typeset > 0, f"{page}: no typeset math"
     visible = browser.execute_script("return document.querySelector('main').innerText")
     for raw in ("$$", "\\[", "\\begin{"):
@@ -126,8 +143,12 @@ def test_notebook_page(page, browser, site_server):
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
-    hrefs = browser.execute_script("return [...document.querySelectorAll('a')].map(a => a.href)")
-    colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
+    hrefs = browser.execute_script(
+        "return [...document.querySelectorAll('a')].map(a => a.href)"
+    )
+    colab = [
+        h for h in hrefs if h.startswith("https://colab.research.google.com/github/")
+    ]
     assert colab, f"{page}: no Colab launch link"
     assert any(h.endswith(f"{repo}/blob/main/{page}.ipynb") for h in colab), (
         f"{page}: Colab link does not point at its own notebook: {colab}"

@@ -4,19 +4,28 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.clipping import clip_by_global_norm, clip_by_value, global_norm
+from rnnbook.scratch.clipping import clip_by_global_norm, clip_by_value, global_norm
 
 
 def _grads(seed=0, scale=1.0):
     rng = np.random.default_rng(seed)
-    return {"Wxh": rng.standard_normal((5, 3)) * scale, "Whh": rng.standard_normal((5, 5)) * scale,
-            "bh": rng.standard_normal(5) * scale, "one": rng.standard_normal(1) * scale}
+    return {
+        "Wxh": rng.standard_normal((5, 3)) * scale,
+        "Whh": rng.standard_normal((5, 5)) * scale,
+        "bh": rng.standard_normal(5) * scale,
+        "one": rng.standard_normal(1) * scale,
+    }
 
 
-@pytest.mark.parametrize("max_norm,scale", [(1.0, 1.0), (100.0, 1.0), (0.5, 1e-3), (5.0, 1e3)])
+@pytest.mark.parametrize(
+    "max_norm,scale", [(1.0, 1.0), (100.0, 1.0), (0.5, 1e-3), (5.0, 1e3)]
+)
 def test_global_norm_clipping_matches_torch(max_norm, scale):
     grads = _grads(scale=scale)
-    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()]
+    tensors = [
+        torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+        for g in grads.values()
+    ]
     for t, g in zip(tensors, grads.values()):
         t.grad = torch.tensor(g.copy())
     torch_norm = torch.nn.utils.clip_grad_norm_(tensors, max_norm)
@@ -40,15 +49,22 @@ def test_global_norm_clipping_keeps_direction_and_caps_norm():
 def test_value_clipping_matches_reference_and_torch():
     grads = _grads(scale=3.0)
     originals = {k: v.copy() for k, v in grads.items()}
-    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()]
+    tensors = [
+        torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+        for g in grads.values()
+    ]
     for t, g in zip(tensors, grads.values()):
         t.grad = torch.tensor(g.copy())
     torch.nn.utils.clip_grad_value_(tensors, 2.0)
     norm = clip_by_value(grads, 2.0)
-    assert norm == pytest.approx(np.sqrt(sum(np.sum(v**2) for v in originals.values())), rel=1e-12)
+    assert norm == pytest.approx(
+        np.sqrt(sum(np.sum(v**2) for v in originals.values())), rel=1e-12
+    )
     for (k, g), t in zip(grads.items(), tensors):
         # element-wise reference written out: min(max(g, -c), c)
-        expected = np.array([min(max(v, -2.0), 2.0) for v in originals[k].ravel()]).reshape(g.shape)
+        expected = np.array(
+            [min(max(v, -2.0), 2.0) for v in originals[k].ravel()]
+        ).reshape(g.shape)
         np.testing.assert_array_equal(g, expected)
         np.testing.assert_array_equal(g, t.grad.numpy())
 

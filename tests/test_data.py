@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnbook.data import (
+from rnnbook.data.text import (
     CharVocab,
     clean_play,
     list_plays,
@@ -22,7 +22,9 @@ def test_corpus_is_clean_plain_text():
     for markup in ("**", "#", "_", "[", "]", "\\"):
         assert markup not in text, markup
     assert "HAMLET:\n" in text and "To be, or not to be" in text
-    assert not any(line != line.rstrip() for line in text.splitlines())  # no Markdown line breaks
+    assert not any(
+        line != line.rstrip() for line in text.splitlines()
+    )  # no Markdown line breaks
 
 
 def test_clean_play_rules():
@@ -30,8 +32,13 @@ def test_clean_play_rules():
         "# Title\n\n## ACT I\n\n_Enter A and B_\n\n**A**  \nHello,  \n__\\[Aside]_ there\u2014friend.\n\n"
         "Still A speaking.\n**B**  \n[Within]_  \nWho?\n\n*Exit B.*\n"
     )
-    assert clean_play(md) == "A:\nHello,\n there--friend.\nStill A speaking.\n\nB:\nWho?\n"
-    assert clean_play(md, speakers=False) == "Hello,\n there--friend.\nStill A speaking.\n\nWho?\n"
+    assert (
+        clean_play(md) == "A:\nHello,\n there--friend.\nStill A speaking.\n\nB:\nWho?\n"
+    )
+    assert (
+        clean_play(md, speakers=False)
+        == "Hello,\n there--friend.\nStill A speaking.\n\nWho?\n"
+    )
 
 
 def test_vocab_round_trip():
@@ -75,7 +82,9 @@ def test_tbptt_batches_shapes_shift_and_continuity(N, T):
     for k, (x, y) in enumerate(batches):
         assert x.shape == (N, T) and y.shape == (N, T)
         np.testing.assert_array_equal(y, x + 1)  # targets are the inputs shifted by one
-        np.testing.assert_array_equal(x[:, 0], np.arange(N) * L + k * T)  # stream n starts at n*L
+        np.testing.assert_array_equal(
+            x[:, 0], np.arange(N) * L + k * T
+        )  # stream n starts at n*L
         if k > 0:  # chunk k continues each stream exactly where chunk k-1 stopped
             prev_x, prev_y = batches[k - 1]
             np.testing.assert_array_equal(x[:, 0], prev_x[:, -1] + 1)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnbook.gradcheck import grad_check, numerical_gradient, relative_error
+from rnnbook.scratch.gradcheck import grad_check, numerical_gradient, relative_error
 
 
 def test_numerical_gradient_of_known_functions():
@@ -34,7 +34,10 @@ def test_truncation_error_is_second_order():
     """Halving eps divides the centred-difference error by about 4."""
     x = np.array([0.7])
     exact = np.exp(0.7)
-    errs = [abs(numerical_gradient(lambda z: np.exp(z).sum(), x, eps=eps)[0] - exact) for eps in (1e-2, 5e-3)]
+    errs = [
+        abs(numerical_gradient(lambda z: np.exp(z).sum(), x, eps=eps)[0] - exact)
+        for eps in (1e-2, 5e-3)
+    ]
     assert 3.5 < errs[0] / errs[1] < 4.5
 
 
@@ -42,7 +45,9 @@ def test_relative_error_definition():
     assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
     assert relative_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0  # no 0/0
-    assert relative_error(np.array([1.0, 0.0]), np.array([1.0, 1e-3])) == pytest.approx(1.0)
+    assert relative_error(np.array([1.0, 0.0]), np.array([1.0, 1e-3])) == pytest.approx(
+        1.0
+    )
     assert relative_error(np.array([]), np.array([])) == 0.0
     with pytest.raises(ValueError, match="same shape"):
         relative_error(np.zeros(2), np.zeros(3))
@@ -80,7 +85,9 @@ def test_grad_check_samples_large_tensors():
     # the same seed checks the same entries
     wrong = 2 * x
     wrong.reshape(-1)[rng.choice(x.size, 400, replace=False)] = 0.0
-    assert grad_check(f, x, wrong, max_entries=30, rng=5) == grad_check(f, x, wrong, max_entries=30, rng=5)
+    assert grad_check(f, x, wrong, max_entries=30, rng=5) == grad_check(
+        f, x, wrong, max_entries=30, rng=5
+    )
 
 
 def test_float64_is_required_and_messages_are_clear():

@@ -1,9 +1,9 @@
-"""The NumPy GRU (rnnbook.gru) in both reset-gate conventions, in float64.
+"""The NumPy GRU (rnnbook.scratch.gru) in both reset-gate conventions, in float64.
 
 * variant="reset_after" against torch.nn.GRU with copied weights (outputs and every gradient).
 * variant="original" has no torch.nn layer: it is checked against an independent implementation
   written here with torch tensors and autograd, and by centred differences.
-* The Keras conversions (rnnbook.keras_interop) against keras.layers.GRU / LSTM.
+* The Keras conversions (rnnbook.frameworks.keras_interop) against keras.layers.GRU / LSTM.
 """
 
 import os
@@ -12,15 +12,30 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.gradcheck import numerical_gradient, relative_error
-from rnnbook.gru import (
-    GATE_ORDER, gate_slice, gru_backward, gru_forward, gru_step_backward, gru_step_forward,
+from rnnbook.frameworks.torch_interop import (
+    gru_grads_from_torch,
+    gru_weights_from_torch,
+    load_gru_weights,
 )
-from rnnbook.torch_interop import gru_grads_from_torch, gru_weights_from_torch, load_gru_weights
+from rnnbook.scratch.gradcheck import numerical_gradient, relative_error
+from rnnbook.scratch.gru import (
+    GATE_ORDER,
+    gate_slice,
+    gru_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
+)
 
 FLOOR = 1e-3  # see tests/test_lstm.py: absolute test (<= 1e-10) for entries below 1e-3
 GRAD_TOL = 1e-7
-SIZES = [(3, 5, 4, 6), (1, 7, 3, 5), (4, 1, 2, 3), (2, 6, 3, 1), (1, 1, 1, 1)]  # (N, T, D, H)
+SIZES = [
+    (3, 5, 4, 6),
+    (1, 7, 3, 5),
+    (4, 1, 2, 3),
+    (2, 6, 3, 1),
+    (1, 1, 1, 1),
+]  # (N, T, D, H)
 NAMES = ["x", "h0", "Wx", "Wh", "bx", "bh"]
 
 
@@ -36,7 +51,7 @@ def make_params(rng, N, T, D, H, scale=0.6):
 
 
 def torch_original_gru(p, dh):
-    """Cho et al.'s GRU written directly in torch (no code shared with rnnbook.gru)."""
+    """Cho et al.'s GRU written directly in torch (no code shared with rnnbook.scratch.gru)."""
     t = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
     H = p["h0"].shape[1]
     W_ir, W_iz, W_in = t["Wx"].split(H)
@@ -67,11 +82,17 @@ def torch_reset_after_gru(p, dh):
     out, h_n = layer(x, h0)
     (out * torch.from_numpy(dh)).sum().backward()
     assert torch.equal(out[:, -1], h_n[0])
-    return out.detach().numpy(), [x.grad.numpy(), h0.grad[0].numpy(), *gru_grads_from_torch(layer)]
+    return out.detach().numpy(), [
+        x.grad.numpy(),
+        h0.grad[0].numpy(),
+        *gru_grads_from_torch(layer),
+    ]
 
 
-@pytest.mark.parametrize("variant,reference", [("reset_after", torch_reset_after_gru),
-                                               ("original", torch_original_gru)])
+@pytest.mark.parametrize(
+    "variant,reference",
+    [("reset_after", torch_reset_after_gru), ("original", torch_original_gru)],
+)
 @pytest.mark.parametrize("N,T,D,H", SIZES)
 def test_sequence_matches_torch(variant, reference, N, T, D, H):
     rng = np.random.default_rng(N * 1000 + T * 100 + D * 10 + H)
@@ -92,7 +113,14 @@ def test_sequence_matches_torch(variant, reference, N, T, D, H):
 def test_step_gradient_check(variant, N, D, H):
     rng = np.random.default_rng(11)
     p = make_params(rng, N, 1, D, H)
-    args = dict(x=p["x"][:, 0].copy(), h_prev=p["h0"], Wx=p["Wx"], Wh=p["Wh"], bx=p["bx"], bh=p["bh"])
+    args = dict(
+        x=p["x"][:, 0].copy(),
+        h_prev=p["h0"],
+        Wx=p["Wx"],
+        Wh=p["Wh"],
+        bx=p["bx"],
+        bh=p["bh"],
+    )
     dh_next = rng.normal(size=(N, H))
     _, cache = gru_step_forward(**args, variant=variant)
     analytic = dict(zip(args, gru_step_backward(dh_next, cache)))
@@ -103,7 +131,10 @@ def test_step_gradient_check(variant, N, D, H):
 
     for name, value in args.items():
         numeric = numerical_gradient(lambda _: objective(), value)
-        assert relative_error(analytic[name], numeric, floor=FLOOR) <= GRAD_TOL, (variant, name)
+        assert relative_error(analytic[name], numeric, floor=FLOOR) <= GRAD_TOL, (
+            variant,
+            name,
+        )
 
 
 def test_original_sequence_gradient_check():
@@ -113,7 +144,9 @@ def test_original_sequence_gradient_check():
     dh = rng.normal(size=h.shape)
     analytic = dict(zip(NAMES, gru_backward(dh, cache)))
     for name in NAMES:
-        numeric = numerical_gradient(lambda _: np.sum(gru_forward(**p, variant="original")[0] * dh), p[name])
+        numeric = numerical_gradient(
+            lambda _: np.sum(gru_forward(**p, variant="original")[0] * dh), p[name]
+        )
         assert relative_error(analytic[name], numeric, floor=FLOOR) <= GRAD_TOL, name
 
 
@@ -166,16 +199,24 @@ def test_weights_round_trip_through_torch():
 def test_shape_errors_name_the_shapes():
     rng = np.random.default_rng(17)
     p = make_params(rng, 2, 3, 3, 4)
-    with pytest.raises(ValueError, match=r"expected h0 of shape \(N, H\) = \(2, 4\), got \(2, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"expected h0 of shape \(N, H\) = \(2, 4\), got \(2, 5\)"
+    ):
         gru_forward(**{**p, "h0": np.zeros((2, 5))})
-    with pytest.raises(ValueError, match=r"expected bh of shape \(3H,?\) = \(12,\), got \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"expected bh of shape \(3H,?\) = \(12,\), got \(4,\)"
+    ):
         gru_forward(**{**p, "bh": np.zeros(4)})
-    with pytest.raises(ValueError, match=r"expected x of shape \(N, D\) = \(2, 3\), got \(2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"expected x of shape \(N, D\) = \(2, 3\), got \(2, 4\)"
+    ):
         gru_step_forward(np.zeros((2, 4)), p["h0"], p["Wx"], p["Wh"], p["bx"], p["bh"])
     with pytest.raises(ValueError, match="variant must be one of"):
         gru_forward(**p, variant="reset_before")
     _, cache = gru_forward(**p)
-    with pytest.raises(ValueError, match=r"expected dh of shape \(N, T, H\) = \(2, 3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"expected dh of shape \(N, T, H\) = \(2, 3, 4\)"
+    ):
         gru_backward(np.zeros((2, 4, 3)), cache)
 
 
@@ -183,12 +224,14 @@ def test_shape_errors_name_the_shapes():
 
 
 def test_reorder_gates():
-    from rnnbook.keras_interop import reorder_gates
+    from rnnbook.frameworks.keras_interop import reorder_gates
 
     w = np.arange(6)[:, None] * np.ones((1, 2))  # blocks of H = 2 rows: r, z, n
     out = reorder_gates(w, ("r", "z", "n"), ("z", "r", "n"))
     np.testing.assert_array_equal(out[:, 0], [2, 3, 0, 1, 4, 5])
-    np.testing.assert_array_equal(reorder_gates(out, ("z", "r", "n"), ("r", "z", "n")), w)
+    np.testing.assert_array_equal(
+        reorder_gates(out, ("z", "r", "n"), ("r", "z", "n")), w
+    )
     with pytest.raises(ValueError, match="different gates"):
         reorder_gates(w, ("r", "z", "n"), ("i", "f", "g"))
 
@@ -197,14 +240,22 @@ def test_reorder_gates():
 def test_gru_matches_keras(reset_after):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras = pytest.importorskip("keras")
-    from rnnbook.keras_interop import build_keras_layer, gru_from_keras, gru_to_keras
+    from rnnbook.frameworks.keras_interop import (
+        build_keras_layer,
+        gru_from_keras,
+        gru_to_keras,
+    )
 
     rng = np.random.default_rng(18)
     p = make_params(rng, 2, 4, 3, 5)
     if not reset_after:
         p["bh"][:] = 0
-    layer = build_keras_layer("GRU", 3, 5, reset_after=reset_after, return_sequences=True, dtype="float64")
-    layer.set_weights(gru_to_keras(p["Wx"], p["Wh"], p["bx"], p["bh"], reset_after=reset_after))
+    layer = build_keras_layer(
+        "GRU", 3, 5, reset_after=reset_after, return_sequences=True, dtype="float64"
+    )
+    layer.set_weights(
+        gru_to_keras(p["Wx"], p["Wh"], p["bx"], p["bh"], reset_after=reset_after)
+    )
     out = keras.ops.convert_to_numpy(layer(p["x"], initial_state=[p["h0"]]))
     h, _ = gru_forward(**p, variant="reset_after" if reset_after else "original")
     np.testing.assert_allclose(h, out, rtol=0, atol=1e-10)
@@ -215,13 +266,25 @@ def test_gru_matches_keras(reset_after):
 def test_lstm_matches_keras():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras = pytest.importorskip("keras")
-    from rnnbook.keras_interop import build_keras_layer, lstm_from_keras, lstm_to_keras
-    from rnnbook.lstm import lstm_forward
+    from rnnbook.frameworks.keras_interop import (
+        build_keras_layer,
+        lstm_from_keras,
+        lstm_to_keras,
+    )
+    from rnnbook.scratch.lstm import lstm_forward
 
     rng = np.random.default_rng(19)
     N, T, D, H = 2, 4, 3, 5
-    x, h0, c0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
-    Wx, Wh, b = rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)), rng.normal(size=4 * H)
+    x, h0, c0 = (
+        rng.normal(size=(N, T, D)),
+        rng.normal(size=(N, H)),
+        rng.normal(size=(N, H)),
+    )
+    Wx, Wh, b = (
+        rng.normal(size=(4 * H, D)),
+        rng.normal(size=(4 * H, H)),
+        rng.normal(size=4 * H),
+    )
     layer = build_keras_layer("LSTM", D, H, return_sequences=True, dtype="float64")
     layer.set_weights(lstm_to_keras(Wx, Wh, b))
     out = keras.ops.convert_to_numpy(layer(x, initial_state=[h0, c0]))

@@ -1,4 +1,4 @@
-"""The NumPy LSTM (rnnbook.lstm) against torch.nn.LSTM with copied weights, in float64.
+"""The NumPy LSTM (rnnbook.scratch.lstm) against torch.nn.LSTM with copied weights, in float64.
 
 Independent reference: PyTorch's own LSTM and autograd.  Every output, final state and gradient
 must agree to 1e-10; the step functions are also checked by centred differences.
@@ -8,12 +8,19 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.gradcheck import numerical_gradient, relative_error
-from rnnbook.lstm import (
-    GATE_ORDER, gate_slice, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward,
+from rnnbook.frameworks.torch_interop import (
+    load_lstm_weights,
+    lstm_grads_from_torch,
+    lstm_weights_from_torch,
 )
-from rnnbook.torch_interop import (
-    load_lstm_weights, lstm_grads_from_torch, lstm_weights_from_torch,
+from rnnbook.scratch.gradcheck import numerical_gradient, relative_error
+from rnnbook.scratch.lstm import (
+    GATE_ORDER,
+    gate_slice,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
 )
 
 # Gradient checks: |analytic - numeric| / max(|analytic| + |numeric|, FLOOR) <= 1e-7.  The floor
@@ -54,7 +61,12 @@ def torch_lstm(p, dh, dc_T):
     out, (h_n, c_n) = layer(x, (h0, c0))
     loss = (out * torch.from_numpy(dh)).sum() + (c_n[0] * torch.from_numpy(dc_T)).sum()
     loss.backward()
-    grads = (x.grad.numpy(), h0.grad[0].numpy(), c0.grad[0].numpy(), *lstm_grads_from_torch(layer))
+    grads = (
+        x.grad.numpy(),
+        h0.grad[0].numpy(),
+        c0.grad[0].numpy(),
+        *lstm_grads_from_torch(layer),
+    )
     return out.detach().numpy(), c_n[0].detach().numpy(), grads
 
 
@@ -81,7 +93,9 @@ def test_backward_without_dc_T_equals_zero_dc_T():
     p = make_params(rng, 2, 4, 3, 5)
     (h, _), cache = lstm_forward(**p)
     dh = rng.normal(size=h.shape)
-    for g0, g1 in zip(lstm_backward(dh, cache), lstm_backward(dh, cache, dc_T=np.zeros((2, 5)))):
+    for g0, g1 in zip(
+        lstm_backward(dh, cache), lstm_backward(dh, cache, dc_T=np.zeros((2, 5)))
+    ):
         np.testing.assert_array_equal(g0, g1)
 
 
@@ -95,7 +109,9 @@ def test_step_matches_sequence(N, T, D, H):
     seq_grads = lstm_backward(dh, cache)
     h_prev, c_prev, caches = p["h0"], p["c0"], []
     for t in range(T):
-        (h_prev, c_prev), ct = lstm_step_forward(p["x"][:, t], h_prev, c_prev, p["Wx"], p["Wh"], p["b"])
+        (h_prev, c_prev), ct = lstm_step_forward(
+            p["x"][:, t], h_prev, c_prev, p["Wx"], p["Wh"], p["b"]
+        )
         np.testing.assert_allclose(h_prev, h[:, t], rtol=0, atol=1e-12)
         np.testing.assert_allclose(c_prev, c[:, t], rtol=0, atol=1e-12)
         caches.append(ct)
@@ -103,7 +119,9 @@ def test_step_matches_sequence(N, T, D, H):
     dx = np.zeros((N, T, D))
     dWx, dWh, db = 0, 0, 0
     for t in reversed(range(T)):
-        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dh[:, t] + dh_next, dc_next, caches[t]
+        )
         dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
     for g, g_seq in zip((dx, dh_next, dc_next, dWx, dWh, db), seq_grads):
         np.testing.assert_allclose(g, g_seq, rtol=0, atol=1e-10)
@@ -113,7 +131,14 @@ def test_step_matches_sequence(N, T, D, H):
 def test_step_gradient_check(N, D, H):
     rng = np.random.default_rng(3)
     p = make_params(rng, N, 1, D, H)
-    args = dict(x=p["x"][:, 0].copy(), h_prev=p["h0"], c_prev=p["c0"], Wx=p["Wx"], Wh=p["Wh"], b=p["b"])
+    args = dict(
+        x=p["x"][:, 0].copy(),
+        h_prev=p["h0"],
+        c_prev=p["c0"],
+        Wx=p["Wx"],
+        Wh=p["Wh"],
+        b=p["b"],
+    )
     dh_next = rng.normal(size=(N, H))
     dc_next = rng.normal(size=(N, H))
     _, cache = lstm_step_forward(**args)
@@ -134,7 +159,9 @@ def test_sequence_gradient_check_with_final_cell_gradient():
     (h, _), cache = lstm_forward(**p)
     dh = rng.normal(size=h.shape)
     dc_T = rng.normal(size=(2, 3))
-    analytic = dict(zip(["x", "h0", "c0", "Wx", "Wh", "b"], lstm_backward(dh, cache, dc_T=dc_T)))
+    analytic = dict(
+        zip(["x", "h0", "c0", "Wx", "Wh", "b"], lstm_backward(dh, cache, dc_T=dc_T))
+    )
 
     def objective():
         (h, c), _ = lstm_forward(**p)
@@ -154,7 +181,9 @@ def test_float32_stays_float32_and_agrees_with_float64():
     assert h32.dtype == c32.dtype == np.float32
     np.testing.assert_allclose(h32, h64, atol=1e-5)
     dh = rng.normal(size=h64.shape)
-    for g32, g64 in zip(lstm_backward(dh.astype(np.float32), cache32), lstm_backward(dh, cache64)):
+    for g32, g64 in zip(
+        lstm_backward(dh.astype(np.float32), cache32), lstm_backward(dh, cache64)
+    ):
         assert g32.dtype == np.float32
         np.testing.assert_allclose(g32, g64, atol=1e-4)
 
@@ -188,7 +217,11 @@ def test_weights_round_trip_through_torch():
 @pytest.mark.parametrize(
     "name,bad_shape,message",
     [
-        ("x", (2, 3, 5), r"expected x of shape \(N, T, D\) = \(2, 3, 3\), got \(2, 3, 5\)"),
+        (
+            "x",
+            (2, 3, 5),
+            r"expected x of shape \(N, T, D\) = \(2, 3, 3\), got \(2, 3, 5\)",
+        ),
         ("h0", (2, 5), r"expected h0 of shape \(N, H\) = \(2, 4\), got \(2, 5\)"),
         ("c0", (3, 4), r"expected c0 of shape \(N, H\) = \(2, 4\), got \(3, 4\)"),
         ("Wh", (12, 4), r"expected Wh of shape \(4H, H\) = \(16, 4\), got \(12, 4\)"),
@@ -211,7 +244,14 @@ def test_stacking_error_and_dh_shape_error():
         lstm_forward(**p)
     p = make_params(rng, 2, 3, 3, 4)
     _, cache = lstm_forward(**p)
-    with pytest.raises(ValueError, match=r"expected dh of shape \(N, T, H\) = \(2, 3, 4\), got \(2, 4, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected dh of shape \(N, T, H\) = \(2, 3, 4\), got \(2, 4, 3\)",
+    ):
         lstm_backward(np.zeros((2, 4, 3)), cache)
-    with pytest.raises(ValueError, match=r"expected h_prev of shape \(N, H\) = \(2, 4\), got \(2, 3\)"):
-        lstm_step_forward(p["x"][:, 0], p["h0"][:, :3], p["c0"], p["Wx"], p["Wh"], p["b"])
+    with pytest.raises(
+        ValueError, match=r"expected h_prev of shape \(N, H\) = \(2, 4\), got \(2, 3\)"
+    ):
+        lstm_step_forward(
+            p["x"][:, 0], p["h0"][:, :3], p["c0"], p["Wx"], p["Wh"], p["b"]
+        )

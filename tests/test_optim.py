@@ -4,9 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.optim import SGD, Adagrad, Adam
+from rnnbook.scratch.optim import SGD, Adagrad, Adam
 
-SHAPES = {"Wxh": (4, 3), "Whh": (4, 4), "bh": (4,), "w": (1,)}  # includes a one-element tensor
+SHAPES = {
+    "Wxh": (4, 3),
+    "Whh": (4, 4),
+    "bh": (4,),
+    "w": (1,),
+}  # includes a one-element tensor
 
 
 def _run_both(np_cls, torch_cls, np_kwargs, torch_kwargs, steps=7, seed=0):
@@ -17,7 +22,10 @@ def _run_both(np_cls, torch_cls, np_kwargs, torch_kwargs, steps=7, seed=0):
     topt = torch_cls(list(tparams.values()), **torch_kwargs)
     for _ in range(steps):
         # Gradients of very different sizes per entry, as in a real model.
-        grads = {k: rng.standard_normal(s) * 10.0 ** rng.uniform(-3, 2, size=s) for k, s in SHAPES.items()}
+        grads = {
+            k: rng.standard_normal(s) * 10.0 ** rng.uniform(-3, 2, size=s)
+            for k, s in SHAPES.items()
+        }
         for k, p in tparams.items():
             p.grad = torch.tensor(grads[k])
         topt.step()
@@ -31,13 +39,20 @@ def _max_abs_diff(a, b):
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_sgd_matches_torch(momentum):
-    ours, theirs = _run_both(SGD, torch.optim.SGD, dict(lr=0.05, momentum=momentum), dict(lr=0.05, momentum=momentum))
+    ours, theirs = _run_both(
+        SGD,
+        torch.optim.SGD,
+        dict(lr=0.05, momentum=momentum),
+        dict(lr=0.05, momentum=momentum),
+    )
     assert _max_abs_diff(ours, theirs) <= 1e-10
 
 
 @pytest.mark.parametrize("eps", [1e-10, 1e-3])
 def test_adagrad_matches_torch(eps):
-    ours, theirs = _run_both(Adagrad, torch.optim.Adagrad, dict(lr=0.1, eps=eps), dict(lr=0.1, eps=eps))
+    ours, theirs = _run_both(
+        Adagrad, torch.optim.Adagrad, dict(lr=0.1, eps=eps), dict(lr=0.1, eps=eps)
+    )
     assert _max_abs_diff(ours, theirs) <= 1e-10
 
 
@@ -62,12 +77,16 @@ def test_sgd_does_not_alias_the_gradient():
     opt = SGD(params, lr=1.0, momentum=0.5)
     opt.step({"w": g})
     opt.step({"w": g})
-    np.testing.assert_array_equal(g, 1.0)  # the caller's gradient is not used as the buffer
+    np.testing.assert_array_equal(
+        g, 1.0
+    )  # the caller's gradient is not used as the buffer
 
 
 def test_bad_grads_are_named():
     opt = SGD({"Whh": np.zeros((3, 3))}, lr=0.1)
-    with pytest.raises(ValueError, match=r"grads\['Whh'\] of shape \(3, 3\), got \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"grads\['Whh'\] of shape \(3, 3\), got \(3, 2\)"
+    ):
         opt.step({"Whh": np.zeros((3, 2))})
     with pytest.raises(KeyError, match="keys of params"):
         opt.step({"dWhh": np.zeros((3, 3))})

@@ -24,14 +24,18 @@ RELATIVE_PATH = re.compile(r"""['"]\.\.?/""")
 
 def toc_files() -> set[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return {toc["root"]} | {c["file"] for part in toc["parts"] for c in part["chapters"]}
+    return {toc["root"]} | {
+        c["file"] for part in toc["parts"] for c in part["chapters"]
+    }
 
 
 def test_notebooks_exist():
     assert any(p.parent.name == "chapters" for p in ALL_NOTEBOOKS)
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_colab_setup_cell_is_current(path):
     nb = nbformat.read(path, as_version=4)
     source = notebook_setup.setup_cell_source(notebook_setup.repository_url())
@@ -43,33 +47,49 @@ def test_colab_setup_cell_is_current(path):
 
 def test_setup_cell_does_nothing_locally():
     source = notebook_setup.setup_cell_source("https://example.invalid/repo")
-    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_notebook_is_portable(path):
     nb = nbformat.read(path, as_version=4)
     for i, cell in enumerate(nb.cells):
         match = MACHINE_PATH.search(cell.source)
-        assert not match, f"{path.name} cell {i} mentions a machine path {match.group(0)!r}"
+        assert not match, (
+            f"{path.name} cell {i} mentions a machine path {match.group(0)!r}"
+        )
         assert "os.chdir" not in cell.source, f"{path.name} cell {i} changes directory"
         if cell.cell_type == "code":
             rel = RELATIVE_PATH.search(cell.source)
-            assert not rel, f"{path.name} cell {i} uses a path relative to the notebook: {rel.group(0)!r}"
+            assert not rel, (
+                f"{path.name} cell {i} uses a path relative to the notebook: {rel.group(0)!r}"
+            )
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in ALL_NOTEBOOKS if p.parent.name == "chapters"], ids=lambda p: p.name
+    "path",
+    [p for p in ALL_NOTEBOOKS if p.parent.name == "chapters"],
+    ids=lambda p: p.name,
 )
 def test_chapters_are_stored_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
-    with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
-    assert not with_outputs, f"{path.name}: cells {with_outputs} have stored outputs (the book executes chapters)"
+    with_outputs = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs
+    ]
+    assert not with_outputs, (
+        f"{path.name}: cells {with_outputs} have stored outputs (the book executes chapters)"
+    )
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in ALL_NOTEBOOKS if p.parent.name in ("chapters", "exercises")], ids=lambda p: p.name
+    "path",
+    [p for p in ALL_NOTEBOOKS if p.parent.name in ("chapters", "exercises")],
+    ids=lambda p: p.name,
 )
 def test_notebook_is_in_the_table_of_contents(path):
     rel = f"{path.parent.name}/{path.stem}"
@@ -80,4 +100,6 @@ def test_readme_local_instructions_have_jupyterlab():
     # README and book/how_to_use.md tell learners to run `.venv/bin/jupyter lab`.
     import importlib.util
 
-    assert importlib.util.find_spec("jupyterlab") is not None, "jupyterlab is not installed"
+    assert importlib.util.find_spec("jupyterlab") is not None, (
+        "jupyterlab is not installed"
+    )

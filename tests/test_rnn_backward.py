@@ -1,7 +1,7 @@
 """Backward passes of the vanilla RNN and the temporal affine layer.
 
 Checked two independent ways, in float64:
-* centred differences (rnnbook.gradcheck) -- step <= 1e-7, whole model <= 1e-6 relative error;
+* centred differences (rnnbook.scratch.gradcheck) -- step <= 1e-7, whole model <= 1e-6 relative error;
 * PyTorch autograd through torch.nn.RNN / torch.nn.Linear with copied weights -- <= 1e-10.
 """
 
@@ -11,14 +11,27 @@ import pytest
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
-from rnnbook.gradcheck import grad_check, relative_error  # noqa: E402
-from rnnbook.layers import temporal_affine_backward, temporal_affine_forward  # noqa: E402
-from rnnbook.losses import temporal_softmax_cross_entropy  # noqa: E402
-from rnnbook.rnn import random_rnn_problem, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward  # noqa: E402
-from rnnbook.torch_interop import load_rnn_weights  # noqa: E402
+from rnnbook.frameworks.torch_interop import load_rnn_weights  # noqa: E402
+from rnnbook.scratch.gradcheck import grad_check, relative_error  # noqa: E402
+from rnnbook.scratch.layers import temporal_affine_backward, temporal_affine_forward  # noqa: E402
+from rnnbook.scratch.losses import temporal_softmax_cross_entropy  # noqa: E402
+from rnnbook.scratch.rnn import (
+    random_rnn_problem,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)  # noqa: E402
 
 # (N, T, D, H, V): general sizes and the edges (batch 1, one time step, one hidden unit).
-SIZES = [(2, 3, 4, 5, 6), (1, 4, 3, 5, 4), (3, 1, 2, 4, 3), (2, 5, 3, 1, 3), (1, 1, 1, 1, 2), (4, 12, 5, 7, 9)]
+SIZES = [
+    (2, 3, 4, 5, 6),
+    (1, 4, 3, 5, 4),
+    (3, 1, 2, 4, 3),
+    (2, 5, 3, 1, 3),
+    (1, 1, 1, 1, 2),
+    (4, 12, 5, 7, 9),
+]
 
 
 def make_params(N, T, D, H, V, seed=0):
@@ -60,7 +73,12 @@ def test_whole_model_matches_finite_differences(N, T, D, H, V):
     _, grads = model_loss(p, targets, mask)
     for name, value in p.items():
         assert grads[name].shape == value.shape, name
-        err = grad_check(lambda _: model_loss(p, targets, mask)[0], value, grads[name], max_entries=60)
+        err = grad_check(
+            lambda _: model_loss(p, targets, mask)[0],
+            value,
+            grads[name],
+            max_entries=60,
+        )
         assert err <= 1e-6, f"d{name}: relative error {err:.2e}"
 
 
@@ -76,12 +94,19 @@ def torch_model(p, targets, mask, N, D, H, V):
     h0 = torch.tensor(p["h0"], requires_grad=True)
     h, _ = rnn(x, h0[None])
     scores = out(h)
-    per_step = F.cross_entropy(scores.reshape(-1, V), torch.from_numpy(targets).reshape(-1), reduction="none")
+    per_step = F.cross_entropy(
+        scores.reshape(-1, V), torch.from_numpy(targets).reshape(-1), reduction="none"
+    )
     loss = (per_step * torch.from_numpy(mask.reshape(-1)).double()).sum() / N
     loss.backward()
     return loss.item(), dict(
-        x=x.grad, h0=h0.grad, Wxh=rnn.weight_ih_l0.grad, Whh=rnn.weight_hh_l0.grad,
-        bh=rnn.bias_ih_l0.grad, Why=out.weight.grad, by=out.bias.grad,
+        x=x.grad,
+        h0=h0.grad,
+        Wxh=rnn.weight_ih_l0.grad,
+        Whh=rnn.weight_hh_l0.grad,
+        bh=rnn.bias_ih_l0.grad,
+        Why=out.weight.grad,
+        by=out.bias.grad,
     )
 
 
@@ -115,7 +140,13 @@ def test_rnn_backward_arbitrary_upstream_matches_torch(N, T, D, H, V):
     th, _ = rnn(x, h0[None])
     np.testing.assert_allclose(h, th.detach().numpy(), rtol=0, atol=1e-13)
     (th * torch.from_numpy(dh)).sum().backward()
-    expected = [x.grad, h0.grad, rnn.weight_ih_l0.grad, rnn.weight_hh_l0.grad, rnn.bias_hh_l0.grad]
+    expected = [
+        x.grad,
+        h0.grad,
+        rnn.weight_ih_l0.grad,
+        rnn.weight_hh_l0.grad,
+        rnn.bias_hh_l0.grad,
+    ]
     for name, g, e in zip(["dx", "dh0", "dWxh", "dWhh", "dbh"], grads, expected):
         err = relative_error(g, e.numpy())
         assert err <= 1e-10, f"{name}: relative error {err:.2e} vs torch"
@@ -155,7 +186,10 @@ def test_temporal_affine_matches_torch_linear():
 def test_backward_shape_errors_name_the_shapes():
     p, _ = make_params(2, 3, 4, 5, 6)
     _, cache = rnn_forward(p["x"], p["h0"], p["Wxh"], p["Whh"], p["bh"])
-    with pytest.raises(ValueError, match=r"expected dh of shape \(N, T, H\) = \(2, 3, 5\), got \(2, 5, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected dh of shape \(N, T, H\) = \(2, 3, 5\), got \(2, 5, 3\)",
+    ):
         rnn_backward(np.zeros((2, 5, 3)), cache)
     _, step_cache = rnn_step_forward(p["x"][:, 0], p["h0"], p["Wxh"], p["Whh"], p["bh"])
     with pytest.raises(ValueError, match="dh_next"):

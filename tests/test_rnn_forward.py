@@ -1,7 +1,7 @@
-"""The NumPy forward pass of rnnbook.rnn against torch.nn.RNN (float64, copied weights).
+"""The NumPy forward pass of rnnbook.scratch.rnn against torch.nn.RNN (float64, copied weights).
 
 The reference is an independent implementation: PyTorch's own RNN layer, with our parameters
-copied into it by rnnbook.torch_interop.load_rnn_weights.
+copied into it by rnnbook.frameworks.torch_interop.load_rnn_weights.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rnnbook.rnn import rnn_forward, rnn_step_forward  # noqa: E402
-from rnnbook.torch_interop import load_rnn_weights  # noqa: E402
+from rnnbook.frameworks.torch_interop import load_rnn_weights  # noqa: E402
+from rnnbook.scratch.rnn import rnn_forward, rnn_step_forward  # noqa: E402
 
 TOL = 1e-12
 
@@ -100,7 +100,9 @@ def test_float32_stays_float32(fn):
     else:
         out, _ = rnn_forward(x, h0, Wxh, Whh, bh)
     assert out.dtype == np.float32
-    x64, h064, Wxh64, Whh64, bh64 = (a.astype(np.float64) for a in (x, h0, Wxh, Whh, bh))
+    x64, h064, Wxh64, Whh64, bh64 = (
+        a.astype(np.float64) for a in (x, h0, Wxh, Whh, bh)
+    )
     ref = torch_rnn(x64, h064, Wxh64, Whh64, bh64)
     ref = ref[:, 0] if fn == "step" else ref
     assert np.max(np.abs(out - ref)) < 1e-5
@@ -117,12 +119,28 @@ N, T, D, H = 4, 7, 3, 5
         ("Wxh", lambda a: a.T, "expected Wxh of shape (H, D) = (5, 3), got (3, 5)"),
         ("h0", lambda a: a[:3], "expected h0 of shape (N, H) = (4, 5), got (3, 5)"),
         ("h0", lambda a: a[:, :4], "expected h0 of shape (N, H) = (4, 5), got (4, 4)"),
-        ("Whh", lambda a: a[:, :4], "expected Whh of shape (H, H) = (5, 5), got (5, 4)"),
+        (
+            "Whh",
+            lambda a: a[:, :4],
+            "expected Whh of shape (H, H) = (5, 5), got (5, 4)",
+        ),
         ("bh", lambda a: a[:4], "expected bh of shape (H,) = (5,), got (4,)"),
-        ("bh", lambda a: a[None], "expected bh to have 1 dimension, got 2 (shape (1, 5))"),
-        ("x", lambda a: a[:, :, 0], "expected x to have 3 dimensions, got 2 (shape (4, 7))"),
+        (
+            "bh",
+            lambda a: a[None],
+            "expected bh to have 1 dimension, got 2 (shape (1, 5))",
+        ),
+        (
+            "x",
+            lambda a: a[:, :, 0],
+            "expected x to have 3 dimensions, got 2 (shape (4, 7))",
+        ),
         # x with T and D swapped: D is read as 7, so the weights are the first to disagree.
-        ("x", lambda a: a.transpose(0, 2, 1), "expected Wxh of shape (H, D) = (5, 7), got (5, 3)"),
+        (
+            "x",
+            lambda a: a.transpose(0, 2, 1),
+            "expected Wxh of shape (H, D) = (5, 7), got (5, 3)",
+        ),
     ],
 )
 def test_rnn_forward_shape_errors_name_the_shapes(name, change, message):
@@ -144,8 +162,12 @@ def test_non_array_and_integer_inputs_are_rejected():
 def test_rnn_step_forward_shape_error_names_the_shapes():
     x, h0, Wxh, Whh, bh = make_params(N, T, D, H)
     with pytest.raises(ValueError) as excinfo:
-        rnn_step_forward(x, h0, Wxh, Whh, bh)  # a whole sequence where one step is expected
-    assert str(excinfo.value) == "expected x to have 2 dimensions, got 3 (shape (4, 7, 3))"
+        rnn_step_forward(
+            x, h0, Wxh, Whh, bh
+        )  # a whole sequence where one step is expected
+    assert (
+        str(excinfo.value) == "expected x to have 2 dimensions, got 3 (shape (4, 7, 3))"
+    )
     with pytest.raises(ValueError) as excinfo:
         rnn_step_forward(x[:, 0], h0, Wxh, Whh.T[:, :4], bh)
     assert str(excinfo.value) == "expected Whh of shape (H, H) = (5, 5), got (5, 4)"

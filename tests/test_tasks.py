@@ -1,11 +1,11 @@
-"""Tests for rnnbook.tasks: layouts, seeding, and the trivial baselines on large samples."""
+"""Tests for rnnbook.data.tasks: layouts, seeding, and the trivial baselines on large samples."""
 
 import math
 
 import numpy as np
 import pytest
 
-from rnnbook.tasks import (
+from rnnbook.data.tasks import (
     BLANK,
     DELIMITER,
     N_TOKENS,
@@ -27,7 +27,9 @@ def test_adding_shapes_markers_and_target(n, T):
     assert set(np.unique(markers)) <= {0.0, 1.0}
     np.testing.assert_array_equal(markers.sum(axis=1), 2.0)
     half = T // 2
-    np.testing.assert_array_equal(markers[:, :half].sum(axis=1), 1.0)  # one marker per half
+    np.testing.assert_array_equal(
+        markers[:, :half].sum(axis=1), 1.0
+    )  # one marker per half
     np.testing.assert_array_equal(markers[:, half:].sum(axis=1), 1.0)
     # target, computed independently with a loop over the rows
     for i in range(n):
@@ -75,7 +77,9 @@ def test_copy_memory_layout(n, T):
 
 
 def test_copy_memory_seeding_and_symbol_distribution():
-    np.testing.assert_array_equal(copy_memory(3, 4, seed=9)[0], copy_memory(3, 4, seed=9)[0])
+    np.testing.assert_array_equal(
+        copy_memory(3, 4, seed=9)[0], copy_memory(3, 4, seed=9)[0]
+    )
     x, _ = copy_memory(20_000, 1, seed=0)
     counts = np.bincount(x[:, :10].ravel(), minlength=N_TOKENS)
     assert counts[0] == 0 and counts[9] == 0
@@ -86,10 +90,14 @@ def test_copy_memory_seeding_and_symbol_distribution():
 def test_copy_memory_baseline_against_sampled_cross_entropy(T):
     _, y = copy_memory(2000, T, seed=1)
     probs = copy_memory_baseline_probs(T)  # (L, 10)
-    picked = probs[np.arange(T + 20)[None, :], y]  # (N, L) probability of the true token
+    picked = probs[
+        np.arange(T + 20)[None, :], y
+    ]  # (N, L) probability of the true token
     ce = -np.mean(np.log(picked))
     assert copy_memory_baseline(T) == pytest.approx(10 * math.log(8) / (T + 20))
-    assert ce == pytest.approx(copy_memory_baseline(T), rel=1e-12)  # exact: every symbol has p = 1/8
+    assert ce == pytest.approx(
+        copy_memory_baseline(T), rel=1e-12
+    )  # exact: every symbol has p = 1/8
 
 
 def test_one_hot():
@@ -105,12 +113,14 @@ def test_one_hot():
 
 
 def test_copy_memory_accuracy_counts_only_recalled_positions():
-    from rnnbook.tasks import copy_memory_accuracy
+    from rnnbook.data.tasks import copy_memory_accuracy
 
     x, y = copy_memory(4, 3, seed=0)
     perfect = one_hot(y, 10)
     assert copy_memory_accuracy(perfect, y) == 1.0
-    blanks = one_hot(np.zeros_like(y), 10)  # right on the T + 10 blank steps, wrong on the copy
+    blanks = one_hot(
+        np.zeros_like(y), 10
+    )  # right on the T + 10 blank steps, wrong on the copy
     assert copy_memory_accuracy(blanks, y) == 0.0
     half = perfect.copy()
     half[:, -5:] = blanks[:, -5:]  # last five recalled symbols wrong

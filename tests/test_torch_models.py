@@ -1,13 +1,13 @@
-"""Tests for rnnbook.torch_models: shapes for every cell, agreement with the NumPy RNN, training."""
+"""Tests for rnnbook.frameworks.torch_models: shapes for every cell, agreement with the NumPy RNN, training."""
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from rnnbook.rnn import rnn_forward  # noqa: E402
-from rnnbook.tasks import adding_problem  # noqa: E402
-from rnnbook.torch_models import SequenceModel, as_tensor, evaluate, train  # noqa: E402
+from rnnbook.data.tasks import adding_problem  # noqa: E402
+from rnnbook.frameworks.torch_models import SequenceModel, as_tensor, evaluate, train  # noqa: E402
+from rnnbook.scratch.rnn import rnn_forward  # noqa: E402
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -37,8 +37,13 @@ def test_rnn_model_matches_numpy_reference_float64():
     model = SequenceModel("rnn", D, H, O).double()
     x = rng.normal(size=(N, T, D))
     p = {k: v.detach().numpy() for k, v in model.named_parameters()}
-    h, _ = rnn_forward(x, np.zeros((N, H)), p["rnn.weight_ih_l0"], p["rnn.weight_hh_l0"],
-                       p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"])
+    h, _ = rnn_forward(
+        x,
+        np.zeros((N, H)),
+        p["rnn.weight_ih_l0"],
+        p["rnn.weight_hh_l0"],
+        p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"],
+    )
     expected = h[:, -1] @ p["head.weight"].T + p["head.bias"]
     got = model(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
@@ -47,7 +52,9 @@ def test_rnn_model_matches_numpy_reference_float64():
 def test_forget_bias_initialisation():
     model = SequenceModel("lstm", 2, 3, 1, forget_bias=1.0, num_layers=2)
     for layer in range(2):
-        b = getattr(model.rnn, f"bias_ih_l{layer}") + getattr(model.rnn, f"bias_hh_l{layer}")
+        b = getattr(model.rnn, f"bias_ih_l{layer}") + getattr(
+            model.rnn, f"bias_hh_l{layer}"
+        )
         torch.testing.assert_close(b[3:6], torch.ones(3))  # gate order (i, f, g, o)
 
 
@@ -58,7 +65,9 @@ def test_bad_arguments_have_clear_messages():
         SequenceModel("rnn", 2, 3, 1, readout="first")
     with pytest.raises(ValueError, match="LSTM only"):
         SequenceModel("gru", 2, 3, 1, forget_bias=1.0)
-    with pytest.raises(ValueError, match=r"expected x of shape \(N, T, D\) with D = 2, got \(4, 2, 7\)"):
+    with pytest.raises(
+        ValueError, match=r"expected x of shape \(N, T, D\) with D = 2, got \(4, 2, 7\)"
+    ):
         SequenceModel("rnn", 2, 3, 1)(torch.zeros(4, 2, 7))
 
 
@@ -82,8 +91,16 @@ def test_tiny_training_run_reduces_loss(one_thread):
     model = SequenceModel("lstm", 2, 16, 1)
     mse = lambda out, y: ((out[:, 0] - y) ** 2).mean()  # noqa: E731
     test = adding_problem(256, T, seed=123)
-    history = train(model, lambda step: adding_problem(32, T, seed=step), mse, steps=300,
-                    test_data=test, lr=1e-2, eval_every=100, progress=False)
+    history = train(
+        model,
+        lambda step: adding_problem(32, T, seed=step),
+        mse,
+        steps=300,
+        test_data=test,
+        lr=1e-2,
+        eval_every=100,
+        progress=False,
+    )
     assert history["step"] == [0, 100, 200, 300]
     assert len(history["test_loss"]) == len(history["train_loss"]) == 4
     assert history["test_metric"] == [None] * 4

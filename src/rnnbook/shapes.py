@@ -18,7 +18,9 @@ import numpy as np
 def check_array(name: str, value, ndim: int | None = None) -> np.ndarray:
     """Return ``value`` as an ndarray, or raise TypeError/ValueError naming ``name``."""
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"expected {name} to be a numpy array, got {type(value).__name__}")
+        raise TypeError(
+            f"expected {name} to be a numpy array, got {type(value).__name__}"
+        )
     if ndim is not None and value.ndim != ndim:
         plural = "" if ndim == 1 else "s"
         raise ValueError(
@@ -29,7 +31,9 @@ def check_array(name: str, value, ndim: int | None = None) -> np.ndarray:
     return value
 
 
-def match_shapes(spec: dict[str, tuple[str, ...]], arrays: dict[str, np.ndarray]) -> dict[str, int]:
+def match_shapes(
+    spec: dict[str, tuple[str, ...]], arrays: dict[str, np.ndarray]
+) -> dict[str, int]:
     """Check that named arrays agree on symbolic dimensions; return the dimension sizes.
 
     Parameters
@@ -52,7 +56,9 @@ def match_shapes(spec: dict[str, tuple[str, ...]], arrays: dict[str, np.ndarray]
         expected = tuple(sizes[s] for s in symbols)
         got = arrays[name].shape
         if got != expected:
-            raise ValueError(f"expected {name} of shape {_symbolic(symbols)} = {expected}, got {got}")
+            raise ValueError(
+                f"expected {name} of shape {_symbolic(symbols)} = {expected}, got {got}"
+            )
     return sizes
 
 

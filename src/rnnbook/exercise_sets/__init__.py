@@ -26,13 +26,17 @@ def module_name(set_id: str) -> str:
 
 
 def _extra_modules() -> list[str]:
-    return [m.strip() for m in os.environ.get(ENV_VAR, "").split(os.pathsep) if m.strip()]
+    return [
+        m.strip() for m in os.environ.get(ENV_VAR, "").split(os.pathsep) if m.strip()
+    ]
 
 
 def _import_extra(entry: str) -> None:
     if entry.endswith(".py"):
         path = Path(entry).expanduser().resolve()
-        name = "rnnbook_extra_set_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+        name = "rnnbook_extra_set_" + "".join(
+            c if c.isalnum() else "_" for c in path.stem
+        )
         if name in sys.modules:
             return
         spec = importlib.util.spec_from_file_location(name, path)

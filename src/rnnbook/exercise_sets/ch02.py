@@ -1,7 +1,7 @@
 """Exercise set 02, "Backpropagation through time": tests for solutions/02_backpropagation_through_time.
 
 Expected values are computed here, independently of the learner's code: gradients by centred
-differences (``rnnbook.gradcheck.numerical_gradient``) of forward passes written in this module,
+differences (``rnnbook.scratch.gradcheck.numerical_gradient``) of forward passes written in this module,
 and truncated BPTT by running the package's ``rnn_forward``/``rnn_backward`` window by window.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.grading import ExerciseSet
-from rnnbook.gradcheck import numerical_gradient
-from rnnbook.rnn import rnn_backward, rnn_forward
+from rnnbook.scratch.gradcheck import numerical_gradient
+from rnnbook.scratch.rnn import rnn_backward, rnn_forward
 
 SET = ExerciseSet("02", "Backpropagation through time")
 
@@ -63,7 +63,7 @@ def _many_to_one_loss(x, h0, Wxh, Whh, bh, Wcls, bcls, y, lengths=None):
     lengths = [T] * N if lengths is None else [int(n) for n in lengths]
     total = 0.0
     for n in range(N):
-        h, _ = rnn_forward(x[n:n + 1, :lengths[n]], h0[n:n + 1], Wxh, Whh, bh)
+        h, _ = rnn_forward(x[n : n + 1, : lengths[n]], h0[n : n + 1], Wxh, Whh, bh)
         s = Wcls @ h[0, -1] + bcls
         total += np.log(np.sum(np.exp(s - s.max()))) + s.max() - s[y[n]]
     return total / N
@@ -79,7 +79,8 @@ def _many_to_one_case(seed, N, T, D, H, C, lengths=None):
     loss = _many_to_one_loss(*args, y, lengths)
     work = [a.copy() for a in args]
     grads = tuple(
-        numerical_gradient(lambda _: _many_to_one_loss(*work, y, lengths), work[i]) for i in range(len(work))
+        numerical_gradient(lambda _: _many_to_one_loss(*work, y, lengths), work[i])
+        for i in range(len(work))
     )
     return args, y, loss, grads
 
@@ -123,11 +124,15 @@ def _truncated_case(seed, N, T, D, H, k):
 @SET.exercise("2.1", "relu_rnn_step_backward", points=4)
 def _(t):
     dh_next, cache, expected = _relu_case(21, 4, 3, 5)
-    with t.case("returns five gradients with the shapes of (x, h_prev, Wxh, Whh, bh)", points=1):
+    with t.case(
+        "returns five gradients with the shapes of (x, h_prev, Wxh, Whh, bh)", points=1
+    ):
         got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
         for name, g, e in zip(GRAD_NAMES, got, expected):
             t.expect_shape(g, e.shape, name)
-    with t.case("dx and dh_prev: the ReLU passes the gradient only where h_next > 0", points=1):
+    with t.case(
+        "dx and dh_prev: the ReLU passes the gradient only where h_next > 0", points=1
+    ):
         got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
         for i in (0, 1):
             t.expect_close(got[i], expected[i], GRAD_NAMES[i], rtol=1e-5, atol=1e-7)
@@ -140,7 +145,9 @@ def _(t):
             dh_next, cache, expected = _relu_case(seed, N, D, H)
             got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
             for name, g, e in zip(GRAD_NAMES, got, expected):
-                t.expect_close(g, e, f"{name} for N={N}, D={D}, H={H}", rtol=1e-5, atol=1e-7)
+                t.expect_close(
+                    g, e, f"{name} for N={N}, D={D}, H={H}", rtol=1e-5, atol=1e-7
+                )
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,7 +160,9 @@ M2O_NAMES = ("dx", "dh0", "dWxh", "dWhh", "dbh", "dWcls", "dbcls")
 @SET.exercise("2.2", "many_to_one_backward", points=6)
 def _(t):
     args, y, loss, expected = _many_to_one_case(31, 3, 5, 3, 4, 3)
-    with t.case("returns (loss, grads) with seven gradients of the right shapes", points=1):
+    with t.case(
+        "returns (loss, grads) with seven gradients of the right shapes", points=1
+    ):
         got = t.expect_tuple(t.call(*args, y), 2, "the result")
         grads = t.expect_tuple(got[1], 7, "grads")
         for name, g, e in zip(M2O_NAMES, grads, expected):
@@ -162,17 +171,27 @@ def _(t):
         got = t.expect_tuple(t.call(*args, y), 2, "the result")
         t.expect_close(got[0], loss, "loss", rtol=1e-7, atol=1e-10)
     with t.case("dWcls and dbcls", points=1):
-        grads = t.expect_tuple(t.expect_tuple(t.call(*args, y), 2, "the result")[1], 7, "grads")
-        t.expect_close(grads[5:], list(expected[5:]), "(dWcls, dbcls)", rtol=1e-5, atol=1e-8)
+        grads = t.expect_tuple(
+            t.expect_tuple(t.call(*args, y), 2, "the result")[1], 7, "grads"
+        )
+        t.expect_close(
+            grads[5:], list(expected[5:]), "(dWcls, dbcls)", rtol=1e-5, atol=1e-8
+        )
     with t.case("dx, dh0, dWxh, dWhh, dbh: BPTT from the last step only", points=1):
-        grads = t.expect_tuple(t.expect_tuple(t.call(*args, y), 2, "the result")[1], 7, "grads")
+        grads = t.expect_tuple(
+            t.expect_tuple(t.call(*args, y), 2, "the result")[1], 7, "grads"
+        )
         for name, g, e in zip(M2O_NAMES[:5], grads[:5], expected[:5]):
             t.expect_close(g, e, name, rtol=1e-5, atol=1e-8)
-    with t.case("lengths given: the gradient enters at each sequence's own last step", points=1):
+    with t.case(
+        "lengths given: the gradient enters at each sequence's own last step", points=1
+    ):
         lengths = np.array([5, 2, 3])
         args2, y2, loss2, expected2 = _many_to_one_case(32, 3, 5, 3, 4, 3, lengths)
         got = t.expect_tuple(t.call(*args2, y2, lengths=lengths), 2, "the result")
-        t.expect_close(got[0], loss2, "loss with lengths=[5, 2, 3]", rtol=1e-7, atol=1e-10)
+        t.expect_close(
+            got[0], loss2, "loss with lengths=[5, 2, 3]", rtol=1e-7, atol=1e-10
+        )
         grads = t.expect_tuple(got[1], 7, "grads")
         for name, g, e in zip(M2O_NAMES, grads, expected2):
             t.expect_close(g, e, f"{name} with lengths=[5, 2, 3]", rtol=1e-5, atol=1e-8)
@@ -180,10 +199,14 @@ def _(t):
         for seed, N, T, H in [(33, 1, 4, 3), (34, 2, 1, 3), (35, 1, 1, 1)]:
             args3, y3, loss3, expected3 = _many_to_one_case(seed, N, T, 2, H, 2)
             got = t.expect_tuple(t.call(*args3, y3), 2, "the result")
-            t.expect_close(got[0], loss3, f"loss for N={N}, T={T}, H={H}", rtol=1e-7, atol=1e-10)
+            t.expect_close(
+                got[0], loss3, f"loss for N={N}, T={T}, H={H}", rtol=1e-7, atol=1e-10
+            )
             grads = t.expect_tuple(got[1], 7, "grads")
             for name, g, e in zip(M2O_NAMES, grads, expected3):
-                t.expect_close(g, e, f"{name} for N={N}, T={T}, H={H}", rtol=1e-5, atol=1e-8)
+                t.expect_close(
+                    g, e, f"{name} for N={N}, T={T}, H={H}", rtol=1e-5, atol=1e-8
+                )
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,4 +245,10 @@ def _(t):
             dh, cache, expected = _truncated_case(seed, N, T, 2, H, k)
             got = t.expect_tuple(t.call(dh, cache, k), 5, "the result")
             for name, g, e in zip(TRUNC_NAMES, got, expected):
-                t.expect_close(g, e, f"{name} for N={N}, T={T}, H={H}, k={k}", rtol=1e-8, atol=1e-12)
+                t.expect_close(
+                    g,
+                    e,
+                    f"{name} for N={N}, T={T}, H={H}, k={k}",
+                    rtol=1e-8,
+                    atol=1e-12,
+                )

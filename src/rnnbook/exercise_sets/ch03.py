@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from rnnbook.grading import ExerciseSet
-from rnnbook.layers import temporal_affine_backward, temporal_affine_forward
-from rnnbook.losses import temporal_softmax_cross_entropy
-from rnnbook.rnn import random_rnn_problem, rnn_forward
+from rnnbook.scratch.layers import temporal_affine_backward, temporal_affine_forward
+from rnnbook.scratch.losses import temporal_softmax_cross_entropy
+from rnnbook.scratch.rnn import random_rnn_problem, rnn_forward
 
 SET = ExerciseSet("03", "Gradient checking")
 
@@ -45,29 +45,56 @@ def _(t):
     with t.case("one array: f(A) = sum(A**3) has gradient 3 A**2", points=1):
         A = rng.standard_normal((3, 4))
         got = t.call(_sum_cubes, [A])
-        t.expect(isinstance(got, (list, tuple)) and len(got) == 1,
-                 f"return a list with one gradient per array, got {type(got).__name__}"
-                 + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else ""))
+        t.expect(
+            isinstance(got, (list, tuple)) and len(got) == 1,
+            f"return a list with one gradient per array, got {type(got).__name__}"
+            + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else ""),
+        )
         t.expect_shape(got[0], A.shape, "the gradient of A")
         t.expect_close(got[0], 3 * A**2, "the gradient of A", rtol=1e-6, atol=1e-8)
     with t.case("two arrays: f(A, B) = sum((A @ B)**2)", points=1):
         A, B = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
         P = A @ B
         got = t.call(_sq_product, [A, B])
-        t.expect(isinstance(got, (list, tuple)) and len(got) == 2, "return a list of two gradients")
-        t.expect_close(list(got), [2 * P @ B.T, 2 * A.T @ P], "(dA, dB)", rtol=1e-6, atol=1e-8)
+        t.expect(
+            isinstance(got, (list, tuple)) and len(got) == 2,
+            "return a list of two gradients",
+        )
+        t.expect_close(
+            list(got), [2 * P @ B.T, 2 * A.T @ P], "(dA, dB)", rtol=1e-6, atol=1e-8
+        )
     with t.case("three arrays of different shapes: a tanh layer f(W, b, x)", points=1):
-        W, b, x = rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((5, 3))
-        da = 1 - np.tanh(x @ W.T + b) ** 2                     # (5, 4)
+        W, b, x = (
+            rng.standard_normal((4, 3)),
+            rng.standard_normal(4),
+            rng.standard_normal((5, 3)),
+        )
+        da = 1 - np.tanh(x @ W.T + b) ** 2  # (5, 4)
         got = t.call(_tanh_layer, [W, b, x])
-        t.expect(isinstance(got, (list, tuple)) and len(got) == 3, "return a list of three gradients")
-        t.expect_close(list(got), [da.T @ x, da.sum(axis=0), da @ W], "(dW, db, dx)", rtol=1e-6, atol=1e-8)
-    with t.case("a centred difference with the given eps (checked with eps = 0.01)", points=1):
+        t.expect(
+            isinstance(got, (list, tuple)) and len(got) == 3,
+            "return a list of three gradients",
+        )
+        t.expect_close(
+            list(got),
+            [da.T @ x, da.sum(axis=0), da @ W],
+            "(dW, db, dx)",
+            rtol=1e-6,
+            atol=1e-8,
+        )
+    with t.case(
+        "a centred difference with the given eps (checked with eps = 0.01)", points=1
+    ):
         x = rng.standard_normal(5)
-        expected = (np.exp(x + 0.01) - np.exp(x - 0.01)) / 0.02   # centred, not forward
+        expected = (np.exp(x + 0.01) - np.exp(x - 0.01)) / 0.02  # centred, not forward
         got = t.call(_sum_exp, [x], eps=0.01)
-        t.expect(isinstance(got, (list, tuple)) and len(got) == 1, "return a list with one gradient")
-        t.expect_close(got[0], expected, "the gradient with eps=0.01", rtol=1e-9, atol=1e-12)
+        t.expect(
+            isinstance(got, (list, tuple)) and len(got) == 1,
+            "return a list with one gradient",
+        )
+        t.expect_close(
+            got[0], expected, "the gradient with eps=0.01", rtol=1e-9, atol=1e-12
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,10 +102,15 @@ def _(t):
 
 
 def _expect_pair(t, got, what):
-    t.expect(isinstance(got, (tuple, list)) and len(got) == 2,
-             f"{what} should return a pair (error, index), got {type(got).__name__}")
+    t.expect(
+        isinstance(got, (tuple, list)) and len(got) == 2,
+        f"{what} should return a pair (error, index), got {type(got).__name__}",
+    )
     err, index = got
-    t.expect(isinstance(err, (float, np.floating)), f"the error should be a float, got {type(err).__name__}")
+    t.expect(
+        isinstance(err, (float, np.floating)),
+        f"the error should be a float, got {type(err).__name__}",
+    )
     return float(err), index
 
 
@@ -94,7 +126,10 @@ def _(t):
     with t.case("the error and the index of the worst entry (1-D)", points=1):
         a, n = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.2, 3.0])
         err, index = _expect_pair(t, t.call(a, n), "worst_relative_error")
-        t.expect(math.isclose(err, 0.2 / 4.2, rel_tol=1e-9), f"expected error {0.2 / 4.2:.6g}, got {err:.6g}")
+        t.expect(
+            math.isclose(err, 0.2 / 4.2, rel_tol=1e-9),
+            f"expected error {0.2 / 4.2:.6g}, got {err:.6g}",
+        )
         t.expect(_same_index(index, (1,)), f"expected index (1,), got {index!r}")
     with t.case("a 2-D array: the index is a tuple (row, column)", points=1):
         rng = np.random.default_rng(32)
@@ -104,25 +139,60 @@ def _(t):
         n[0, 1] *= 1.01
         expected = abs(a[2, 3] - n[2, 3]) / (abs(a[2, 3]) + abs(n[2, 3]))
         err, index = _expect_pair(t, t.call(a, n), "worst_relative_error")
-        t.expect(math.isclose(err, expected, rel_tol=1e-9), f"expected error {expected:.6g}, got {err:.6g}")
+        t.expect(
+            math.isclose(err, expected, rel_tol=1e-9),
+            f"expected error {expected:.6g}, got {err:.6g}",
+        )
         t.expect(_same_index(index, (2, 3)), f"expected index (2, 3), got {index!r}")
-    with t.case("safe denominator: two zeros give 0, and the floor bounds tiny entries", points=1):
-        err, _ = _expect_pair(t, t.call(np.zeros(3), np.zeros(3)), "worst_relative_error")
+    with t.case(
+        "safe denominator: two zeros give 0, and the floor bounds tiny entries",
+        points=1,
+    ):
+        err, _ = _expect_pair(
+            t, t.call(np.zeros(3), np.zeros(3)), "worst_relative_error"
+        )
         t.expect(err == 0.0, f"two zero arrays should give error 0.0, got {err!r}")
-        err, _ = _expect_pair(t, t.call(np.array([0.0, 1.0]), np.array([1e-14, 1.0])), "worst_relative_error")
-        t.expect(math.isclose(err, 1e-2, rel_tol=1e-9),
-                 f"0 vs 1e-14 with floor 1e-12 should give 1e-14 / 1e-12 = 0.01, got {err:.6g}")
-        err, _ = _expect_pair(t, t.call(np.array([0.0]), np.array([1e-14]), floor=1e-16), "worst_relative_error")
-        t.expect(math.isclose(err, 1.0, rel_tol=1e-9), f"with floor=1e-16 the error should be 1.0, got {err:.6g}")
-    with t.case("a NaN or infinity never passes: error inf at the first such entry", points=1):
+        err, _ = _expect_pair(
+            t,
+            t.call(np.array([0.0, 1.0]), np.array([1e-14, 1.0])),
+            "worst_relative_error",
+        )
+        t.expect(
+            math.isclose(err, 1e-2, rel_tol=1e-9),
+            f"0 vs 1e-14 with floor 1e-12 should give 1e-14 / 1e-12 = 0.01, got {err:.6g}",
+        )
+        err, _ = _expect_pair(
+            t,
+            t.call(np.array([0.0]), np.array([1e-14]), floor=1e-16),
+            "worst_relative_error",
+        )
+        t.expect(
+            math.isclose(err, 1.0, rel_tol=1e-9),
+            f"with floor=1e-16 the error should be 1.0, got {err:.6g}",
+        )
+    with t.case(
+        "a NaN or infinity never passes: error inf at the first such entry", points=1
+    ):
         a = np.array([[1.0, 2.0], [3.0, 4.0]])
         n = np.array([[1.0, 2.5], [np.nan, 4.0]])
         err, index = _expect_pair(t, t.call(a, n), "worst_relative_error")
-        t.expect(err == math.inf, f"a NaN in the numerical gradient should give error inf, got {err!r}")
-        t.expect(_same_index(index, (1, 0)), f"expected the index of the NaN, (1, 0), got {index!r}")
-        err, index = _expect_pair(t, t.call(np.array([np.inf, 1.0]), np.array([1.0, 1.0])), "worst_relative_error")
-        t.expect(err == math.inf and _same_index(index, (0,)),
-                 f"an infinite analytic entry should give (inf, (0,)), got ({err!r}, {index!r})")
+        t.expect(
+            err == math.inf,
+            f"a NaN in the numerical gradient should give error inf, got {err!r}",
+        )
+        t.expect(
+            _same_index(index, (1, 0)),
+            f"expected the index of the NaN, (1, 0), got {index!r}",
+        )
+        err, index = _expect_pair(
+            t,
+            t.call(np.array([np.inf, 1.0]), np.array([1.0, 1.0])),
+            "worst_relative_error",
+        )
+        t.expect(
+            err == math.inf and _same_index(index, (0,)),
+            f"an infinite analytic entry should give (inf, (0,)), got ({err!r}, {index!r})",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,32 +242,67 @@ def _grads_with_bugs(params, targets, mask, bugs=()):
 
 
 def _expect_names(t, got, expected, what):
-    t.expect(isinstance(got, (list, tuple)), f"return a list of names, got {type(got).__name__}")
-    t.expect(list(got) == list(expected), f"{what}: expected {list(expected)}, got {list(got)}")
+    t.expect(
+        isinstance(got, (list, tuple)),
+        f"return a list of names, got {type(got).__name__}",
+    )
+    t.expect(
+        list(got) == list(expected),
+        f"{what}: expected {list(expected)}, got {list(got)}",
+    )
 
 
 @SET.exercise("3.3", "buggy_parameters", points=5, time_limit=30.0)
 def _(t):
     params, targets, mask, loss = _model(33, 3, 5, 3, 4, 5)
-    with t.case("correct gradients: no parameter is reported, even for a loss scaled by 2**20", points=1):
+    with t.case(
+        "correct gradients: no parameter is reported, even for a loss scaled by 2**20",
+        points=1,
+    ):
         grads = _grads_with_bugs(params, targets, mask)
         _expect_names(t, t.call(loss, grads, params), [], "correct gradients")
         # A power of two scales the loss and every gradient exactly: relative errors do not change,
         # absolute errors grow a millionfold. The threshold is on the *relative* error.
         scale = 2.0**20
         scaled = {k: scale * g for k, g in grads.items()}
-        _expect_names(t, t.call(lambda p: scale * loss(p), scaled, params), [],
-                      "correct gradients of the loss times 2**20 (compare relative, not absolute, errors)")
+        _expect_names(
+            t,
+            t.call(lambda p: scale * loss(p), scaled, params),
+            [],
+            "correct gradients of the loss times 2**20 (compare relative, not absolute, errors)",
+        )
     with t.case("an off-by-one in dWhh: only Whh is reported", points=1):
         grads = _grads_with_bugs(params, targets, mask, ("off_by_one",))
-        _expect_names(t, t.call(loss, grads, params), ["Whh"], "dWhh paired with h_t instead of h_{t-1}")
-    with t.case("a missing tanh derivative: everything behind the tanh, in the order of params", points=1):
+        _expect_names(
+            t,
+            t.call(loss, grads, params),
+            ["Whh"],
+            "dWhh paired with h_t instead of h_{t-1}",
+        )
+    with t.case(
+        "a missing tanh derivative: everything behind the tanh, in the order of params",
+        points=1,
+    ):
         grads = _grads_with_bugs(params, targets, mask, ("no_tanh_derivative",))
-        _expect_names(t, t.call(loss, grads, params), ["x", "h0", "Wxh", "Whh", "bh"], "no tanh derivative")
-    with t.case("two bugs at once (db_h from the first sequence only; db_y averaged)", points=1):
+        _expect_names(
+            t,
+            t.call(loss, grads, params),
+            ["x", "h0", "Wxh", "Whh", "bh"],
+            "no tanh derivative",
+        )
+    with t.case(
+        "two bugs at once (db_h from the first sequence only; db_y averaged)", points=1
+    ):
         grads = _grads_with_bugs(params, targets, mask, ("bias_first_row", "by_mean"))
         _expect_names(t, t.call(loss, grads, params), ["bh", "by"], "two bias bugs")
-    with t.case("a larger model (Whh has 14,400 entries), within the time limit", points=1):
+    with t.case(
+        "a larger model (Whh has 14,400 entries), within the time limit", points=1
+    ):
         big, big_targets, big_mask, big_loss = _model(34, 2, 4, 3, 120, 6)
         grads = _grads_with_bugs(big, big_targets, big_mask, ("Why_halved",))
-        _expect_names(t, t.call(big_loss, grads, big), ["Why"], "a bug in dWhy of the larger model")
+        _expect_names(
+            t,
+            t.call(big_loss, grads, big),
+            ["Why"],
+            "a bug in dWhy of the larger model",
+        )

@@ -36,7 +36,9 @@ def _top_k_reference(scores, k, temperature):
 def _distinct_scores(rng, N, V, scale=2.0):
     """Scores without ties (a permutation of spread-out values per row)."""
     base = np.linspace(-scale, scale, V)
-    return np.stack([rng.permutation(base) + 1e-3 * rng.standard_normal(V) for _ in range(N)])
+    return np.stack(
+        [rng.permutation(base) + 1e-3 * rng.standard_normal(V) for _ in range(N)]
+    )
 
 
 @SET.exercise("4.1", "top_k_probs", points=4)
@@ -46,24 +48,53 @@ def _(t):
         s = _distinct_scores(rng, 3, 6)
         got = t.call(s, 6, 0.7)
         t.expect_shape(got, (3, 6), "the probabilities")
-        t.expect_close(got, _top_k_reference(s, 6, 0.7), "the probabilities (k = V)", rtol=1e-9, atol=1e-12)
+        t.expect_close(
+            got,
+            _top_k_reference(s, 6, 0.7),
+            "the probabilities (k = V)",
+            rtol=1e-9,
+            atol=1e-12,
+        )
     with t.case("k = 1 puts all the probability on the largest score", points=1):
         s = _distinct_scores(rng, 4, 5)
         expected = np.zeros((4, 5))
         expected[np.arange(4), np.argmax(s, axis=1)] = 1.0
-        t.expect_close(t.call(s, 1, 1.0), expected, "the probabilities (k = 1)", rtol=1e-9, atol=1e-12)
-    with t.case("general k and temperature: zeros outside the top k, rows sum to 1", points=1):
+        t.expect_close(
+            t.call(s, 1, 1.0),
+            expected,
+            "the probabilities (k = 1)",
+            rtol=1e-9,
+            atol=1e-12,
+        )
+    with t.case(
+        "general k and temperature: zeros outside the top k, rows sum to 1", points=1
+    ):
         for k, tau in ((3, 1.0), (2, 0.5), (4, 2.0)):
             s = _distinct_scores(rng, 5, 7)
             got = t.call(s, k, tau)
-            t.expect_close(got, _top_k_reference(s, k, tau), f"the probabilities (k = {k}, temperature {tau})",
-                           rtol=1e-9, atol=1e-12)
-    with t.case("large scores (around 1000) give no overflow or NaN; one row (N = 1)", points=1):
+            t.expect_close(
+                got,
+                _top_k_reference(s, k, tau),
+                f"the probabilities (k = {k}, temperature {tau})",
+                rtol=1e-9,
+                atol=1e-12,
+            )
+    with t.case(
+        "large scores (around 1000) give no overflow or NaN; one row (N = 1)", points=1
+    ):
         s = 1000.0 + _distinct_scores(rng, 1, 8, scale=50.0)
         got = t.call(s, 3, 0.5)
-        t.expect(np.all(np.isfinite(np.asarray(got, dtype=float))),
-                 "the probabilities contain NaN or inf: subtract the row maximum before np.exp")
-        t.expect_close(got, _top_k_reference(s, 3, 0.5), "the probabilities (large scores)", rtol=1e-9, atol=1e-12)
+        t.expect(
+            np.all(np.isfinite(np.asarray(got, dtype=float))),
+            "the probabilities contain NaN or inf: subtract the row maximum before np.exp",
+        )
+        t.expect_close(
+            got,
+            _top_k_reference(s, 3, 0.5),
+            "the probabilities (large scores)",
+            rtol=1e-9,
+            atol=1e-12,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,26 +116,52 @@ def _bigram_reference(train_ids, val_ids, V, alpha):
 @SET.exercise("4.2", "bigram_cross_entropy", points=3)
 def _(t):
     rng = np.random.default_rng(42)
-    with t.case("a hand-sized example: train 'abab', validate 'aba' (V = 2, alpha = 1)", points=1):
+    with t.case(
+        "a hand-sized example: train 'abab', validate 'aba' (V = 2, alpha = 1)",
+        points=1,
+    ):
         train, val = np.array([0, 1, 0, 1]), np.array([0, 1, 0])
         # counts: a->b twice, b->a once.  P(b|a) = 3/4, P(a|b) = 2/3
         expected = -(math.log(3 / 4) + math.log(2 / 3)) / 2
         got = t.call(train, val, 2)
-        t.expect(isinstance(got, (float, np.floating)), f"return a float, got {type(got).__name__}")
-        t.expect(math.isclose(float(got), expected, rel_tol=1e-9),
-                 f"expected {expected:.6f} nats per character, got {float(got):.6f}")
-    with t.case("random text with V = 7, alpha = 1 (unseen pairs in the validation text)", points=1):
+        t.expect(
+            isinstance(got, (float, np.floating)),
+            f"return a float, got {type(got).__name__}",
+        )
+        t.expect(
+            math.isclose(float(got), expected, rel_tol=1e-9),
+            f"expected {expected:.6f} nats per character, got {float(got):.6f}",
+        )
+    with t.case(
+        "random text with V = 7, alpha = 1 (unseen pairs in the validation text)",
+        points=1,
+    ):
         train, val = rng.integers(0, 7, size=300), rng.integers(0, 7, size=80)
-        val[:3] = [6, 6, 6]  # a pair that may never occur in training still gets probability > 0
+        val[:3] = [
+            6,
+            6,
+            6,
+        ]  # a pair that may never occur in training still gets probability > 0
         expected = _bigram_reference(train, val, 7, 1.0)
         got = float(t.call(train, val, 7))
-        t.expect(math.isclose(got, expected, rel_tol=1e-9), f"expected {expected:.6f}, got {got:.6f}")
-    with t.case("another smoothing strength alpha = 0.1, and a character that never occurs in training", points=1):
-        train = rng.integers(0, 5, size=400)  # symbol 5 never occurs in training (V = 6)
+        t.expect(
+            math.isclose(got, expected, rel_tol=1e-9),
+            f"expected {expected:.6f}, got {got:.6f}",
+        )
+    with t.case(
+        "another smoothing strength alpha = 0.1, and a character that never occurs in training",
+        points=1,
+    ):
+        train = rng.integers(
+            0, 5, size=400
+        )  # symbol 5 never occurs in training (V = 6)
         val = np.concatenate([rng.integers(0, 6, size=60), [5, 5]])
         expected = _bigram_reference(train, val, 6, 0.1)
         got = float(t.call(train, val, 6, alpha=0.1))
-        t.expect(math.isclose(got, expected, rel_tol=1e-9), f"expected {expected:.6f}, got {got:.6f}")
+        t.expect(
+            math.isclose(got, expected, rel_tol=1e-9),
+            f"expected {expected:.6f}, got {got:.6f}",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,8 +185,13 @@ def _random_dict(rng, shapes, scale=1.0):
 def _expect_pair_of_dicts(t, got, keys):
     t.expect_tuple(got, 2, "the result (new_params, new_state)")
     for what, d in zip(("new_params", "new_state"), got):
-        t.expect(isinstance(d, dict), f"{what} should be a dict, got {type(d).__name__}")
-        t.expect(set(d) == set(keys), f"{what} should have the keys {sorted(keys)}, got {sorted(d)}")
+        t.expect(
+            isinstance(d, dict), f"{what} should be a dict, got {type(d).__name__}"
+        )
+        t.expect(
+            set(d) == set(keys),
+            f"{what} should have the keys {sorted(keys)}, got {sorted(d)}",
+        )
     return got
 
 
@@ -142,20 +204,47 @@ def _(t):
         got = _expect_pair_of_dicts(t, t.call(params, grads, {}, 0.01), shapes)
         exp_p, exp_s = _rmsprop_reference(params, grads, {}, 0.01, 0.99, 1e-8)
         for name in shapes:
-            t.expect_close(got[1][name], exp_s[name], f"new_state[{name!r}]", rtol=1e-10, atol=1e-14)
-            t.expect_close(got[0][name], exp_p[name], f"new_params[{name!r}]", rtol=1e-10, atol=1e-14)
-    with t.case("five steps in a row, feeding each new state into the next call", points=1):
+            t.expect_close(
+                got[1][name],
+                exp_s[name],
+                f"new_state[{name!r}]",
+                rtol=1e-10,
+                atol=1e-14,
+            )
+            t.expect_close(
+                got[0][name],
+                exp_p[name],
+                f"new_params[{name!r}]",
+                rtol=1e-10,
+                atol=1e-14,
+            )
+    with t.case(
+        "five steps in a row, feeding each new state into the next call", points=1
+    ):
         params, state = _random_dict(rng, shapes), {}
         ref_p, ref_s = dict(params), {}
         for _ in range(5):
             grads = _random_dict(rng, shapes, scale=10.0 ** rng.uniform(-2, 1))
-            params, state = _expect_pair_of_dicts(t, t.call(params, grads, state, 0.05, alpha=0.9), shapes)
+            params, state = _expect_pair_of_dicts(
+                t, t.call(params, grads, state, 0.05, alpha=0.9), shapes
+            )
             ref_p, ref_s = _rmsprop_reference(ref_p, grads, ref_s, 0.05, 0.9, 1e-8)
         for name in shapes:
-            t.expect_close(params[name], ref_p[name], f"the parameters {name!r} after 5 steps", rtol=1e-10, atol=1e-14)
-    with t.case("eps is added to the square root, not inside it (eps = 0.1, a tiny gradient)", points=1):
+            t.expect_close(
+                params[name],
+                ref_p[name],
+                f"the parameters {name!r} after 5 steps",
+                rtol=1e-10,
+                atol=1e-14,
+            )
+    with t.case(
+        "eps is added to the square root, not inside it (eps = 0.1, a tiny gradient)",
+        points=1,
+    ):
         params = {"w": np.array([1.0, -2.0])}
         grads = {"w": np.array([1e-4, -3e-4])}
         got = _expect_pair_of_dicts(t, t.call(params, grads, {}, 0.1, eps=0.1), ["w"])
         exp_p, _ = _rmsprop_reference(params, grads, {}, 0.1, 0.99, 0.1)
-        t.expect_close(got[0]["w"], exp_p["w"], "new_params['w']", rtol=1e-10, atol=1e-14)
+        t.expect_close(
+            got[0]["w"], exp_p["w"], "new_params['w']", rtol=1e-10, atol=1e-14
+        )

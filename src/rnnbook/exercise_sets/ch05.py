@@ -26,7 +26,10 @@ _ACTIVATIONS = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}
 def _step_case(seed, N, D, H, nonlinearity):
     rng = np.random.default_rng(seed)
     x, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
-    Wxh, Whh = rng.standard_normal((H, D)) / np.sqrt(D), rng.standard_normal((H, H)) / np.sqrt(H)
+    Wxh, Whh = (
+        rng.standard_normal((H, D)) / np.sqrt(D),
+        rng.standard_normal((H, H)) / np.sqrt(H),
+    )
     bh = 0.1 * rng.standard_normal(H)
     a = x @ Wxh.T + h_prev @ Whh.T + bh
     # centred differences with eps = 1e-6 are exact for ReLU unless a pre-activation is that close
@@ -55,7 +58,9 @@ def _(t):
         got = t.call(h_next, Whh)
         t.expect_shape(got, (4, 5, 5), "the Jacobians")
         t.expect_close(got, J, "the Jacobians dh_next/dh_prev", rtol=1e-6, atol=1e-8)
-    with t.case("edge sizes: one sequence and one hidden unit (N = 1, H = 1)", points=1):
+    with t.case(
+        "edge sizes: one sequence and one hidden unit (N = 1, H = 1)", points=1
+    ):
         h_next, Whh, J = _step_case(52, 1, 2, 1, "tanh")
         got = t.call(h_next, Whh)
         t.expect_shape(got, (1, 1, 1), "the Jacobians")
@@ -85,7 +90,9 @@ def _tanh_sequence(rng, T, D, H, Whh, x_scale=1.0):
 def _product_norms(h, Whh):
     T, H = h.shape
     out = np.empty(T)
-    for d in range(T):  # d_T/d_{T-d} = J_T J_{T-1} ... J_{T-d+1}, J_t = diag(1 - h_t^2) Whh
+    for d in range(
+        T
+    ):  # d_T/d_{T-d} = J_T J_{T-1} ... J_{T-d+1}, J_t = diag(1 - h_t^2) Whh
         P = np.eye(H)
         for t in range(T - 1, T - 1 - d, -1):
             P = P @ (np.diag(1.0 - h[t] ** 2) @ Whh)
@@ -101,18 +108,44 @@ def _(t):
         h = _tanh_sequence(rng, 7, 3, 4, Whh)
         got = t.call(h, Whh)
         t.expect_shape(got, (7,), "the norms")
-        t.expect_close(got, _product_norms(h, Whh), "the norms for d = 0 .. T-1", rtol=1e-8, atol=1e-12)
-    with t.case("a longer sequence with a non-symmetric W_hh (the order of the product matters)", points=1):
+        t.expect_close(
+            got,
+            _product_norms(h, Whh),
+            "the norms for d = 0 .. T-1",
+            rtol=1e-8,
+            atol=1e-12,
+        )
+    with t.case(
+        "a longer sequence with a non-symmetric W_hh (the order of the product matters)",
+        points=1,
+    ):
         Whh = rng.standard_normal((6, 6)) / np.sqrt(6)
-        Whh[0] *= 3.0  # rows scaled unevenly: a wrong order of multiplication changes the norms
+        Whh[0] *= (
+            3.0  # rows scaled unevenly: a wrong order of multiplication changes the norms
+        )
         h = _tanh_sequence(rng, 12, 2, 6, Whh)
         got = t.call(h, Whh)
-        t.expect_close(got, _product_norms(h, Whh), "the norms for d = 0 .. T-1", rtol=1e-8, atol=1e-12)
-    with t.case("near the linear regime with W_hh = 1.1 Q (Q orthogonal) the norms follow 1.1^d", points=1):
+        t.expect_close(
+            got,
+            _product_norms(h, Whh),
+            "the norms for d = 0 .. T-1",
+            rtol=1e-8,
+            atol=1e-12,
+        )
+    with t.case(
+        "near the linear regime with W_hh = 1.1 Q (Q orthogonal) the norms follow 1.1^d",
+        points=1,
+    ):
         Q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
         h = _tanh_sequence(rng, 10, 2, 5, 1.1 * Q, x_scale=1e-5)
         got = t.call(h, 1.1 * Q)
-        t.expect_close(got, 1.1 ** np.arange(10), "the norms (compare with 1.1**d)", rtol=1e-4, atol=0)
+        t.expect_close(
+            got,
+            1.1 ** np.arange(10),
+            "the norms (compare with 1.1**d)",
+            rtol=1e-4,
+            atol=0,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,9 +161,18 @@ def _clip_reference(grads, max_norm):
 def _expect_clip_result(t, got, keys):
     t.expect_tuple(got, 2, "the result (clipped, norm)")
     clipped, norm = got
-    t.expect(isinstance(clipped, dict), f"clipped should be a dict, got {type(clipped).__name__}")
-    t.expect(set(clipped) == set(keys), f"clipped should have the keys {sorted(keys)}, got {sorted(clipped)}")
-    t.expect(isinstance(norm, (float, np.floating)), f"norm should be a float, got {type(norm).__name__}")
+    t.expect(
+        isinstance(clipped, dict),
+        f"clipped should be a dict, got {type(clipped).__name__}",
+    )
+    t.expect(
+        set(clipped) == set(keys),
+        f"clipped should have the keys {sorted(keys)}, got {sorted(clipped)}",
+    )
+    t.expect(
+        isinstance(norm, (float, np.floating)),
+        f"norm should be a float, got {type(norm).__name__}",
+    )
     return clipped, float(norm)
 
 
@@ -138,27 +180,46 @@ def _expect_clip_result(t, got, keys):
 def _(t):
     rng = np.random.default_rng(55)
     shapes = {"Wxh": (4, 3), "Whh": (4, 4), "bh": (4,)}
-    with t.case("a gradient below the threshold is returned unchanged, with its norm", points=1):
+    with t.case(
+        "a gradient below the threshold is returned unchanged, with its norm", points=1
+    ):
         grads = {k: 0.01 * rng.standard_normal(s) for k, s in shapes.items()}
         exp, exp_norm = _clip_reference(grads, 5.0)
         clipped, norm = _expect_clip_result(t, t.call(grads, 5.0), shapes)
-        t.expect(math.isclose(norm, exp_norm, rel_tol=1e-10), f"expected the norm {exp_norm:.6g}, got {norm:.6g}")
+        t.expect(
+            math.isclose(norm, exp_norm, rel_tol=1e-10),
+            f"expected the norm {exp_norm:.6g}, got {norm:.6g}",
+        )
         for k in shapes:
             t.expect_close(clipped[k], exp[k], f"clipped[{k!r}]", rtol=1e-12, atol=0)
-    with t.case("a large gradient is rescaled by max_norm / (norm + 1e-6): same direction", points=1):
+    with t.case(
+        "a large gradient is rescaled by max_norm / (norm + 1e-6): same direction",
+        points=1,
+    ):
         grads = {k: 10.0 * rng.standard_normal(s) for k, s in shapes.items()}
         exp, exp_norm = _clip_reference(grads, 1.0)
         clipped, norm = _expect_clip_result(t, t.call(grads, 1.0), shapes)
-        t.expect(math.isclose(norm, exp_norm, rel_tol=1e-10),
-                 f"expected the norm before clipping {exp_norm:.6g}, got {norm:.6g}")
+        t.expect(
+            math.isclose(norm, exp_norm, rel_tol=1e-10),
+            f"expected the norm before clipping {exp_norm:.6g}, got {norm:.6g}",
+        )
         for k in shapes:
             # rtol 1e-6: the 1e-6 in the denominator changes the result by about 1e-8 relative, so
             # the textbook rule min(1, c / ||g||) of the chapter passes too; real mistakes do not
             t.expect_close(clipped[k], exp[k], f"clipped[{k!r}]", rtol=1e-6, atol=1e-14)
-    with t.case("the norm is global: one huge tensor scales all the others too", points=1):
+    with t.case(
+        "the norm is global: one huge tensor scales all the others too", points=1
+    ):
         grads = {"big": np.full(3, 100.0), "small": np.array([[0.001, -0.002]])}
         exp, _ = _clip_reference(grads, 2.0)
         clipped, _ = _expect_clip_result(t, t.call(grads, 2.0), ["big", "small"])
-        t.expect_close(clipped["small"], exp["small"], "clipped['small'] (scaled by the global factor)",
-                       rtol=1e-6, atol=1e-16)
-        t.expect_close(clipped["big"], exp["big"], "clipped['big']", rtol=1e-6, atol=1e-14)
+        t.expect_close(
+            clipped["small"],
+            exp["small"],
+            "clipped['small'] (scaled by the global factor)",
+            rtol=1e-6,
+            atol=1e-16,
+        )
+        t.expect_close(
+            clipped["big"], exp["big"], "clipped['big']", rtol=1e-6, atol=1e-14
+        )

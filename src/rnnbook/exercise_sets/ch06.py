@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from rnnbook.grading import ExerciseSet
-from rnnbook.lstm import lstm_backward, lstm_forward, lstm_step_forward
+from rnnbook.scratch.lstm import lstm_backward, lstm_forward, lstm_step_forward
 
 SET = ExerciseSet("06", "LSTM")
 
@@ -39,9 +39,9 @@ def _lstm_params(rng, N, D, H, T=None, blocks=4):
 def _peephole_reference(x, h_prev, c_prev, Wx, Wh, b, P):
     """Gers et al. (2002): i and f peek at c_{t-1}, o at the new c_t. P rows: p_i, p_f, p_o."""
     H = h_prev.shape[1]
-    W_i, W_f, W_g, W_o = (Wx[k * H:(k + 1) * H] for k in range(4))
-    U_i, U_f, U_g, U_o = (Wh[k * H:(k + 1) * H] for k in range(4))
-    b_i, b_f, b_g, b_o = (b[k * H:(k + 1) * H] for k in range(4))
+    W_i, W_f, W_g, W_o = (Wx[k * H : (k + 1) * H] for k in range(4))
+    U_i, U_f, U_g, U_o = (Wh[k * H : (k + 1) * H] for k in range(4))
+    b_i, b_f, b_g, b_o = (b[k * H : (k + 1) * H] for k in range(4))
     i = _sigmoid(x @ W_i.T + h_prev @ U_i.T + P[0] * c_prev + b_i)
     f = _sigmoid(x @ W_f.T + h_prev @ U_f.T + P[1] * c_prev + b_f)
     g = np.tanh(x @ W_g.T + h_prev @ U_g.T + b_g)
@@ -64,7 +64,9 @@ def _(t):
         got = t.expect_tuple(t.call(*args), 2, "the result")
         t.expect_shape(got[0], (3, 5), "h_next")
         t.expect_shape(got[1], (3, 5), "c_next")
-    with t.case("with all peephole weights zero it is the standard LSTM step", points=1):
+    with t.case(
+        "with all peephole weights zero it is the standard LSTM step", points=1
+    ):
         args0, _ = _peephole_case(62, 3, 4, 5, zero_peepholes=True)
         (h_std, c_std), _ = lstm_step_forward(*args0[:6])
         got = t.expect_tuple(t.call(*args0), 2, "the result")
@@ -73,14 +75,28 @@ def _(t):
     with t.case("input and forget gates peek at c_prev: c_next is right", points=1):
         got = t.expect_tuple(t.call(*args), 2, "the result")
         t.expect_close(got[1], expected[1], "c_next", rtol=1e-7, atol=1e-10)
-    with t.case("the output gate peeks at the NEW cell state c_next: h_next is right", points=1):
+    with t.case(
+        "the output gate peeks at the NEW cell state c_next: h_next is right", points=1
+    ):
         got = t.expect_tuple(t.call(*args), 2, "the result")
         t.expect_close(got[0], expected[0], "h_next", rtol=1e-7, atol=1e-10)
         for seed, N, D, H in [(63, 1, 2, 3), (64, 2, 3, 1), (65, 1, 1, 1)]:
             args2, expected2 = _peephole_case(seed, N, D, H)
             got = t.expect_tuple(t.call(*args2), 2, "the result")
-            t.expect_close(got[0], expected2[0], f"h_next for N={N}, D={D}, H={H}", rtol=1e-7, atol=1e-10)
-            t.expect_close(got[1], expected2[1], f"c_next for N={N}, D={D}, H={H}", rtol=1e-7, atol=1e-10)
+            t.expect_close(
+                got[0],
+                expected2[0],
+                f"h_next for N={N}, D={D}, H={H}",
+                rtol=1e-7,
+                atol=1e-10,
+            )
+            t.expect_close(
+                got[1],
+                expected2[1],
+                f"c_next for N={N}, D={D}, H={H}",
+                rtol=1e-7,
+                atol=1e-10,
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,8 +140,20 @@ def _(t):
         for seed, N, T, D, H in [(73, 1, 4, 2, 3), (74, 2, 3, 2, 1), (75, 1, 1, 1, 1)]:
             args2, expected2 = _cifg_case(seed, N, T, D, H)
             got = t.expect_tuple(t.call(*args2), 2, "the result")
-            t.expect_close(got[0], expected2[0], f"h for N={N}, T={T}, H={H}", rtol=1e-7, atol=1e-10)
-            t.expect_close(got[1], expected2[1], f"c for N={N}, T={T}, H={H}", rtol=1e-7, atol=1e-10)
+            t.expect_close(
+                got[0],
+                expected2[0],
+                f"h for N={N}, T={T}, H={H}",
+                rtol=1e-7,
+                atol=1e-10,
+            )
+            t.expect_close(
+                got[1],
+                expected2[1],
+                f"c for N={N}, T={T}, H={H}",
+                rtol=1e-7,
+                atol=1e-10,
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,7 +164,7 @@ def _carousel_case(seed, N, T, D, H):
     """Gates that read only x (Wh = 0): the package's BPTT gives dL/dc0 for L = sum(c_T * dc_T)."""
     rng = np.random.default_rng(seed)
     x, h0, c0, Wx, _, b = _lstm_params(rng, N, D, H, T=T)
-    b[H:2 * H] += 1.0  # forget gates mostly open, so the gradient is not tiny
+    b[H : 2 * H] += 1.0  # forget gates mostly open, so the gradient is not tiny
     dc_T = rng.standard_normal((N, H))
     _, cache = lstm_forward(x, h0, c0, Wx, np.zeros((4 * H, H)), b)
     dc0 = lstm_backward(np.zeros((N, T, H)), cache, dc_T=dc_T)[2]
@@ -150,11 +178,17 @@ def _(t):
         t.expect_shape(t.call(*args), (3, 6), "dc0")
     with t.case("one time step: dc0 = dc_T * f_1", points=1):
         args1, expected1 = _carousel_case(82, 2, 1, 3, 4)
-        t.expect_close(t.call(*args1), expected1, "dc0 for T = 1", rtol=1e-7, atol=1e-12)
-    with t.case("T steps: the product of the forget gates (matches full BPTT)", points=1):
+        t.expect_close(
+            t.call(*args1), expected1, "dc0 for T = 1", rtol=1e-7, atol=1e-12
+        )
+    with t.case(
+        "T steps: the product of the forget gates (matches full BPTT)", points=1
+    ):
         t.expect_close(t.call(*args), expected, "dc0", rtol=1e-7, atol=1e-12)
         args2, expected2 = _carousel_case(83, 1, 30, 2, 1)
-        t.expect_close(t.call(*args2), expected2, "dc0 for N=1, T=30, H=1", rtol=1e-7, atol=1e-14)
+        t.expect_close(
+            t.call(*args2), expected2, "dc0 for N=1, T=30, H=1", rtol=1e-7, atol=1e-14
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,7 +196,9 @@ def _(t):
 
 
 def _horizon(forget_bias, fraction):
-    return math.ceil(math.log(fraction) / math.log(1.0 / (1.0 + math.exp(-forget_bias))))
+    return math.ceil(
+        math.log(fraction) / math.log(1.0 / (1.0 + math.exp(-forget_bias)))
+    )
 
 
 @SET.exercise("6.4", "forgetting_horizon", points=2)
@@ -170,8 +206,17 @@ def _(t):
     with t.case("b_f = 0 (f = 1/2) and b_f = 1, fraction 0.01", points=1):
         for bf in (0.0, 1.0):
             got = t.call(bf, 0.01)
-            t.expect(isinstance(got, (int, np.integer)), f"return an int (a number of steps), got {type(got).__name__}")
-            t.expect_equal(int(got), _horizon(bf, 0.01), f"horizon for b_f = {bf}, fraction 0.01")
+            t.expect(
+                isinstance(got, (int, np.integer)),
+                f"return an int (a number of steps), got {type(got).__name__}",
+            )
+            t.expect_equal(
+                int(got), _horizon(bf, 0.01), f"horizon for b_f = {bf}, fraction 0.01"
+            )
     with t.case("other biases and fractions, including b_f = 5", points=1):
         for bf, frac in [(3.0, 0.01), (5.0, 0.5), (2.0, 1e-6), (-1.0, 0.1)]:
-            t.expect_equal(int(t.call(bf, frac)), _horizon(bf, frac), f"horizon for b_f = {bf}, fraction {frac}")
+            t.expect_equal(
+                int(t.call(bf, frac)),
+                _horizon(bf, frac),
+                f"horizon for b_f = {bf}, fraction {frac}",
+            )

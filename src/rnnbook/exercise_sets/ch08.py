@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnbook.data.tasks import copy_memory, one_hot
 from rnnbook.grading import ExerciseSet
-from rnnbook.tasks import copy_memory, one_hot
 
 SET = ExerciseSet("08", "Long-range benchmarks")
 
@@ -40,25 +40,42 @@ def _(t):
     with t.case("values in [0, 1]; exactly one marker in each half", points=1):
         x, _ = t.call(200, 9, seed=1)
         x = np.asarray(x)
-        t.expect(np.all((x[..., 0] >= 0) & (x[..., 0] <= 1)), "values must lie in [0, 1]")
-        t.expect(set(np.unique(x[..., 1])) <= {0.0, 1.0}, "the marker channel must hold only 0 and 1")
+        t.expect(
+            np.all((x[..., 0] >= 0) & (x[..., 0] <= 1)), "values must lie in [0, 1]"
+        )
+        t.expect(
+            set(np.unique(x[..., 1])) <= {0.0, 1.0},
+            "the marker channel must hold only 0 and 1",
+        )
         half = 9 // 2
-        t.expect(np.all(x[:, :half, 1].sum(axis=1) == 1),
-                 "every row needs exactly one marker in the first half, steps [0, T//2)")
-        t.expect(np.all(x[:, half:, 1].sum(axis=1) == 1),
-                 "every row needs exactly one marker in the second half, steps [T//2, T)")
-    with t.case("y is the product of the two marked values (also for N = 1, T = 2)", points=1):
+        t.expect(
+            np.all(x[:, :half, 1].sum(axis=1) == 1),
+            "every row needs exactly one marker in the first half, steps [0, T//2)",
+        )
+        t.expect(
+            np.all(x[:, half:, 1].sum(axis=1) == 1),
+            "every row needs exactly one marker in the second half, steps [T//2, T)",
+        )
+    with t.case(
+        "y is the product of the two marked values (also for N = 1, T = 2)", points=1
+    ):
         for n, T, seed in [(50, 12, 2), (1, 2, 3)]:
             x, y = t.call(n, T, seed=seed)
             expected = _marked_product(np.asarray(x))
             if any(e is None for e in expected):
                 t.fail(f"for N={n}, T={T} some rows do not have exactly two markers")
-            t.expect_close(y, np.array(expected), f"y for N={n}, T={T}", rtol=1e-6, atol=1e-12)
-    with t.case("the same seed gives the same batch, another seed another batch", points=1):
+            t.expect_close(
+                y, np.array(expected), f"y for N={n}, T={T}", rtol=1e-6, atol=1e-12
+            )
+    with t.case(
+        "the same seed gives the same batch, another seed another batch", points=1
+    ):
         a, _ = t.call(4, 10, seed=7)
         b, _ = t.call(4, 10, seed=7)
         c, _ = t.call(4, 10, seed=8)
-        t.expect(np.array_equal(a, b), "two calls with seed=7 returned different batches")
+        t.expect(
+            np.array_equal(a, b), "two calls with seed=7 returned different batches"
+        )
         t.expect(not np.array_equal(a, c), "seed=7 and seed=8 returned the same batch")
 
 
@@ -78,15 +95,32 @@ def _(t):
     with t.case("values in [0, 1]: constant 1/4, MSE 7/144", points=1):
         out = t.call(0.0, 1.0)
         t.expect_tuple(out, 2, "the return value (constant, mse)")
-        t.expect_close(np.array(out, dtype=float), np.array([0.25, 7 / 144]), "(constant, mse)",
-                       rtol=1e-9, atol=1e-12)
-    with t.case("values in [-1, 1] (Hochreiter & Schmidhuber's range): constant 0", points=1):
-        t.expect_close(np.array(t.call(-1.0, 1.0), dtype=float), np.array(_product_baseline(-1.0, 1.0)),
-                       "(constant, mse)", rtol=1e-9, atol=1e-12)
+        t.expect_close(
+            np.array(out, dtype=float),
+            np.array([0.25, 7 / 144]),
+            "(constant, mse)",
+            rtol=1e-9,
+            atol=1e-12,
+        )
+    with t.case(
+        "values in [-1, 1] (Hochreiter & Schmidhuber's range): constant 0", points=1
+    ):
+        t.expect_close(
+            np.array(t.call(-1.0, 1.0), dtype=float),
+            np.array(_product_baseline(-1.0, 1.0)),
+            "(constant, mse)",
+            rtol=1e-9,
+            atol=1e-12,
+        )
     with t.case("any interval [a, b]", points=1):
         for a, b in [(0.5, 2.0), (-3.0, 1.0), (2.0, 2.5)]:
-            t.expect_close(np.array(t.call(a, b), dtype=float), np.array(_product_baseline(a, b)),
-                           f"(constant, mse) for [{a}, {b}]", rtol=1e-9, atol=1e-12)
+            t.expect_close(
+                np.array(t.call(a, b), dtype=float),
+                np.array(_product_baseline(a, b)),
+                f"(constant, mse) for [{a}, {b}]",
+                rtol=1e-9,
+                atol=1e-12,
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,7 +148,9 @@ def _noisy_scores(y, seed, flip):
     wrong = y.copy()
     mask = rng.random(y.shape) < flip
     wrong[mask] = 1 + (wrong[mask] % 8)  # another data symbol
-    return one_hot(wrong, 10, dtype=np.float64) + 0.01 * rng.standard_normal(y.shape + (10,))
+    return one_hot(wrong, 10, dtype=np.float64) + 0.01 * rng.standard_normal(
+        y.shape + (10,)
+    )
 
 
 @SET.exercise("8.3", "copy_recall_report", points=4)
@@ -130,7 +166,9 @@ def _(t):
         t.expect_close(exact, 1.0, "exact_match")
     with t.case("blank positions are ignored", points=1):
         scores = one_hot(y, 10, dtype=np.float64)
-        scores[:, :-10] = one_hot(np.full(y[:, :-10].shape, 3), 10, dtype=np.float64)  # wrong blanks
+        scores[:, :-10] = one_hot(
+            np.full(y[:, :-10].shape, 3), 10, dtype=np.float64
+        )  # wrong blanks
         per, exact = t.call(scores, y)
         t.expect_close(per, np.ones(10), "per_position when only blank steps are wrong")
         t.expect_close(exact, 1.0, "exact_match when only blank steps are wrong")
@@ -142,9 +180,19 @@ def _(t):
         scores[:, :-10] = one_hot(np.full(y[:, :-10].shape, 3), 10, dtype=np.float64)
         per_exp, exact_exp = _report_by_loops(scores, y)
         per, exact = t.call(scores, y)
-        t.expect_close(per, per_exp, "per_position when blank steps and three recalled symbols are wrong")
-        t.expect_close(exact, exact_exp, "exact_match when blank steps and three recalled symbols are wrong")
-    with t.case("some recalled symbols wrong (several batches, batch of one)", points=1):
+        t.expect_close(
+            per,
+            per_exp,
+            "per_position when blank steps and three recalled symbols are wrong",
+        )
+        t.expect_close(
+            exact,
+            exact_exp,
+            "exact_match when blank steps and three recalled symbols are wrong",
+        )
+    with t.case(
+        "some recalled symbols wrong (several batches, batch of one)", points=1
+    ):
         for seed, n, T in [(81, 40, 7), (82, 1, 3), (83, 25, 1)]:
             _, y2 = copy_memory(n, T, seed=seed)
             scores = _noisy_scores(y2, seed, flip=0.2)

@@ -27,7 +27,7 @@ name       shape       meaning                               ``torch.nn.LSTM`` (
 ``c``      (N, T, H)   cell states c_1 ... c_T               (PyTorch returns only ``c_n = c_T``)
 =========  ==========  ====================================  ======================================
 
-The layer's state is the pair ``(h_t, c_t)``, each (N, H).  ``rnnbook.torch_interop`` copies
+The layer's state is the pair ``(h_t, c_t)``, each (N, H).  ``rnnbook.frameworks.torch_interop`` copies
 these parameters into ``torch.nn.LSTM`` and back.
 
 The sequence functions are written for speed as well as for reading: one matrix product computes
@@ -47,12 +47,20 @@ GATE_ORDER = ("i", "f", "g", "o")
 
 # The weights are listed first, so they define D and H and an input that disagrees is named.
 _STEP_SHAPES = {
-    "Wx": ("4H", "D"), "Wh": ("4H", "H"), "b": ("4H",),
-    "x": ("N", "D"), "h_prev": ("N", "H"), "c_prev": ("N", "H"),
+    "Wx": ("4H", "D"),
+    "Wh": ("4H", "H"),
+    "b": ("4H",),
+    "x": ("N", "D"),
+    "h_prev": ("N", "H"),
+    "c_prev": ("N", "H"),
 }
 _SEQ_SHAPES = {
-    "Wx": ("4H", "D"), "Wh": ("4H", "H"), "b": ("4H",),
-    "x": ("N", "T", "D"), "h0": ("N", "H"), "c0": ("N", "H"),
+    "Wx": ("4H", "D"),
+    "Wh": ("4H", "H"),
+    "b": ("4H",),
+    "x": ("N", "T", "D"),
+    "h0": ("N", "H"),
+    "c0": ("N", "H"),
 }
 
 
@@ -99,14 +107,18 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     (h_next, c_next) : two (N, H) arrays, the new state
     cache : values needed by ``lstm_step_backward``
     """
-    sizes = match_shapes(_STEP_SHAPES, dict(x=x, h_prev=h_prev, c_prev=c_prev, Wx=Wx, Wh=Wh, b=b))
+    sizes = match_shapes(
+        _STEP_SHAPES, dict(x=x, h_prev=h_prev, c_prev=c_prev, Wx=Wx, Wh=Wh, b=b)
+    )
     _check_sizes(sizes)
     H = sizes["H"]
-    a = x @ Wx.T + h_prev @ Wh.T + b  # (N, 4H): one product per weight matrix for all gates
-    i = sigmoid(a[:, 0 * H:1 * H])
-    f = sigmoid(a[:, 1 * H:2 * H])
-    g = np.tanh(a[:, 2 * H:3 * H])
-    o = sigmoid(a[:, 3 * H:4 * H])
+    a = (
+        x @ Wx.T + h_prev @ Wh.T + b
+    )  # (N, 4H): one product per weight matrix for all gates
+    i = sigmoid(a[:, 0 * H : 1 * H])
+    f = sigmoid(a[:, 1 * H : 2 * H])
+    g = np.tanh(a[:, 2 * H : 3 * H])
+    o = sigmoid(a[:, 3 * H : 4 * H])
     c_next = f * c_prev + i * g
     tanh_c = np.tanh(c_next)
     h_next = o * tanh_c
@@ -129,13 +141,16 @@ def lstm_step_backward(dh_next, dc_next, cache):
     """
     x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
     do = dh_next * tanh_c
-    dc = dc_next + dh_next * o * (1.0 - tanh_c**2)  # c_next reaches the loss directly and via h
+    dc = dc_next + dh_next * o * (
+        1.0 - tanh_c**2
+    )  # c_next reaches the loss directly and via h
     di = dc * g
     df = dc * c_prev
     dg = dc * i
     dc_prev = dc * f  # the additive path: d c_t / d c_{t-1} = diag(f_t)
     da = np.concatenate(
-        [di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g**2), do * o * (1.0 - o)], axis=1
+        [di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g**2), do * o * (1.0 - o)],
+        axis=1,
     )  # (N, 4H), gates in GATE_ORDER
     dx = da @ Wx
     dh_prev = da @ Wh
@@ -187,7 +202,9 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     Wh_half = Wh.astype(dtype) * half
 
     xT = np.ascontiguousarray(x.transpose(1, 2, 0), dtype=dtype)  # (T, D, N)
-    acts = np.ascontiguousarray(np.matmul(Wx_half, xT))  # (T, 4H, N): input part (halved)
+    acts = np.ascontiguousarray(
+        np.matmul(Wx_half, xT)
+    )  # (T, 4H, N): input part (halved)
     acts += b.astype(dtype)[:, None] * half
     hs = np.empty((T + 1, H, N), dtype=dtype)  # hs[t] = h_t^T, hs[0] = h0^T
     cs = np.empty((T + 1, H, N), dtype=dtype)
@@ -204,10 +221,10 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
         sig = a[: 2 * H]  # i and f
         sig *= 0.5
         sig += 0.5
-        sig = a[3 * H:]  # o
+        sig = a[3 * H :]  # o
         sig *= 0.5
         sig += 0.5
-        i, f, g, o = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
+        i, f, g, o = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         np.multiply(f, cs[t], out=cs[t + 1])
         np.multiply(i, g, out=ig)
         cs[t + 1] += ig
@@ -256,7 +273,12 @@ def lstm_backward(dh, cache, dc_T=None):
         got = dc_T.shape if isinstance(dc_T, np.ndarray) else type(dc_T).__name__
         raise ValueError(f"expected dc_T of shape (N, H) = {(N, H)}, got {got}")
 
-    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    i, f, g, o = (
+        acts[:, :H],
+        acts[:, H : 2 * H],
+        acts[:, 2 * H : 3 * H],
+        acts[:, 3 * H :],
+    )
     # K: the factor that turns dc (rows i, f, g) or dh_t (rows o) into the pre-activation
     # gradient; Kc turns dh_t into its contribution to dc.  Shapes (T, 4H, N) and (T, H, N).
     # (Written with in-place operations into one scratch array: fewer full-size temporaries.)
@@ -267,13 +289,13 @@ def lstm_backward(dh, cache, dc_T=None):
     np.multiply(scratch, g, out=K[:, :H])  # g * i(1-i)
     np.subtract(1, f, out=scratch)
     scratch *= f
-    np.multiply(scratch, cs[:-1], out=K[:, H:2 * H])  # c_{t-1} * f(1-f)
+    np.multiply(scratch, cs[:-1], out=K[:, H : 2 * H])  # c_{t-1} * f(1-f)
     np.multiply(g, g, out=scratch)
     np.subtract(1, scratch, out=scratch)
-    np.multiply(scratch, i, out=K[:, 2 * H:3 * H])  # i * (1-g^2)
+    np.multiply(scratch, i, out=K[:, 2 * H : 3 * H])  # i * (1-g^2)
     np.subtract(1, o, out=scratch)
     scratch *= o
-    np.multiply(scratch, tanh_cs, out=K[:, 3 * H:])  # tanh(c_t) * o(1-o)
+    np.multiply(scratch, tanh_cs, out=K[:, 3 * H :])  # tanh(c_t) * o(1-o)
     Kc = np.multiply(tanh_cs, tanh_cs)
     np.subtract(1, Kc, out=Kc)
     Kc *= o  # o * (1 - tanh(c_t)^2)
@@ -286,15 +308,21 @@ def lstm_backward(dh, cache, dc_T=None):
     das = np.empty((4 * H, T, N), dtype=dtype)
     da = np.empty((4 * H, N), dtype=dtype)
     dh_next = np.zeros((H, N), dtype=dtype)  # gradient reaching h_t from step t+1
-    dc = np.zeros((H, N), dtype=dtype) if dc_T is None else np.array(dc_T.T, dtype=dtype, order="C")  # a copy: updated in place
+    dc = (
+        np.zeros((H, N), dtype=dtype)
+        if dc_T is None
+        else np.array(dc_T.T, dtype=dtype, order="C")
+    )  # a copy: updated in place
     dh_t = np.empty((H, N), dtype=dtype)
     tmp = np.empty((H, N), dtype=dtype)
     for t in range(T - 1, -1, -1):
         np.add(dhT[t], dh_next, out=dh_t)
-        np.multiply(dh_t, K[t, 3 * H:], out=da[3 * H:])  # da_o
+        np.multiply(dh_t, K[t, 3 * H :], out=da[3 * H :])  # da_o
         np.multiply(dh_t, Kc[t], out=tmp)
         dc += tmp
-        np.multiply(K[t, :3 * H].reshape(3, H, N), dc, out=da[:3 * H].reshape(3, H, N))
+        np.multiply(
+            K[t, : 3 * H].reshape(3, H, N), dc, out=da[: 3 * H].reshape(3, H, N)
+        )
         dc *= f[t]  # the constant error carousel: dc_{t-1} = dc_t * f_t
         np.matmul(WhT, da, out=dh_next)
         das[:, t] = da
@@ -304,5 +332,7 @@ def lstm_backward(dh, cache, dc_T=None):
     dWx = das2 @ x_tn
     dWh = das2 @ h_tn
     db = das2.sum(axis=1)
-    dx = np.ascontiguousarray((das2.T @ Wx.astype(dtype, copy=False)).reshape(T, N, D).transpose(1, 0, 2))
+    dx = np.ascontiguousarray(
+        (das2.T @ Wx.astype(dtype, copy=False)).reshape(T, N, D).transpose(1, 0, 2)
+    )
     return dx, np.ascontiguousarray(dh_next.T), np.ascontiguousarray(dc.T), dWx, dWh, db

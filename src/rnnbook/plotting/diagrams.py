@@ -39,28 +39,57 @@ _ROW_Y = {"x": 0.0, "h": 1.3, "y": 2.6}
 def _box(ax, x, y, text, color, *, fontsize=11):
     ax.add_patch(
         FancyBboxPatch(
-            (x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H,
+            (x - _BOX_W / 2, y - _BOX_H / 2),
+            _BOX_W,
+            _BOX_H,
             boxstyle="round,pad=0.02,rounding_size=0.08",
-            facecolor=color, edgecolor=COLORS["edge"], linewidth=1.2,
+            facecolor=color,
+            edgecolor=COLORS["edge"],
+            linewidth=1.2,
         )
     )
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
-def _arrow(ax, start, end, *, color=None, label=None, label_offset=(0.0, 0.0), rad=0.0,
-           fontsize=9, lw=1.3):
+def _arrow(
+    ax,
+    start,
+    end,
+    *,
+    color=None,
+    label=None,
+    label_offset=(0.0, 0.0),
+    rad=0.0,
+    fontsize=9,
+    lw=1.3,
+):
     color = color or COLORS["edge"]
     ax.add_patch(
         FancyArrowPatch(
-            start, end, arrowstyle="-|>", mutation_scale=12, color=color, linewidth=lw,
-            shrinkA=0, shrinkB=0, connectionstyle=f"arc3,rad={rad}",
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=12,
+            color=color,
+            linewidth=lw,
+            shrinkA=0,
+            shrinkB=0,
+            connectionstyle=f"arc3,rad={rad}",
         )
     )
     if label:
         mx = (start[0] + end[0]) / 2 + label_offset[0]
         my = (start[1] + end[1]) / 2 + label_offset[1]
-        ax.text(mx, my, label, ha="center", va="center", fontsize=fontsize, color=color,
-                bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+        ax.text(
+            mx,
+            my,
+            label,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color=color,
+            bbox=dict(facecolor="white", edgecolor="none", pad=0.5),
+        )
 
 
 def _finish(ax, xmin, xmax, title):
@@ -120,16 +149,31 @@ def draw_sequence_graph(
         _box(ax, x, yh, f"$h_{{{t + 1}}}$", COLORS["hidden"])
         if inputs[t]:
             _box(ax, x, yx, input_names[t], COLORS["input"])
-            _arrow(ax, (x, yx + _BOX_H / 2), (x, yh - _BOX_H / 2),
-                   label="$W_{xh}$" if weight_labels else None, label_offset=(0.0, 0.0))
+            _arrow(
+                ax,
+                (x, yx + _BOX_H / 2),
+                (x, yh - _BOX_H / 2),
+                label="$W_{xh}$" if weight_labels else None,
+                label_offset=(0.0, 0.0),
+            )
         if outputs[t]:
             _box(ax, x, yy, output_names[t], COLORS["output"])
-            _arrow(ax, (x, yh + _BOX_H / 2), (x, yy - _BOX_H / 2),
-                   label="$W_{hy}$" if weight_labels else None)
+            _arrow(
+                ax,
+                (x, yh + _BOX_H / 2),
+                (x, yy - _BOX_H / 2),
+                label="$W_{hy}$" if weight_labels else None,
+            )
         if t > 0 or show_h0:
             left = xs[t - 1] if t > 0 else 0.0
-            _arrow(ax, (left + _BOX_W / 2, yh), (x - _BOX_W / 2, yh), color=COLORS["shared"],
-                   label="$W_{hh}$" if weight_labels else None, label_offset=(0.0, 0.22))
+            _arrow(
+                ax,
+                (left + _BOX_W / 2, yh),
+                (x - _BOX_W / 2, yh),
+                color=COLORS["shared"],
+                label="$W_{hh}$" if weight_labels else None,
+                label_offset=(0.0, 0.22),
+            )
     _finish(ax, (-0.5 if show_h0 else xs[0] - 0.6), xs[-1] + 0.6, title)
     return ax
 
@@ -161,12 +205,25 @@ def draw_unrolled_rnn(T: int = 4, *, ax=None, title: str | None = None):
     _arrow(ax, (fx, yh + _BOX_H / 2), (fx, yy - _BOX_H / 2), label="$W_{hy}$")
     ax.add_patch(
         FancyArrowPatch(
-            (fx + _BOX_W / 2, yh + 0.12), (fx + _BOX_W / 2, yh - 0.12), arrowstyle="-|>",
-            mutation_scale=12, color=COLORS["shared"], linewidth=1.3, shrinkA=0, shrinkB=0,
+            (fx + _BOX_W / 2, yh + 0.12),
+            (fx + _BOX_W / 2, yh - 0.12),
+            arrowstyle="-|>",
+            mutation_scale=12,
+            color=COLORS["shared"],
+            linewidth=1.3,
+            shrinkA=0,
+            shrinkB=0,
             connectionstyle="bar,fraction=-1.2",
         )
     )
-    ax.text(fx + 0.75, yh + 0.32, "$W_{hh}$", color=COLORS["shared"], fontsize=9, ha="center")
+    ax.text(
+        fx + 0.75,
+        yh + 0.32,
+        "$W_{hh}$",
+        color=COLORS["shared"],
+        fontsize=9,
+        ha="center",
+    )
     ax.text(-1.05, yh, "=", fontsize=20, ha="center", va="center")
     draw_sequence_graph([True] * T, [True] * T, ax=ax)
     _finish(ax, fx - 0.6, 1.3 * T + 0.6, title)
@@ -178,8 +235,10 @@ IO_PATTERNS = {
     "one-to-many": ([True, False, False, False], [True, True, True, True]),
     "many-to-one": ([True, True, True, True], [False, False, False, True]),
     "many-to-many (aligned)": ([True, True, True, True], [True, True, True, True]),
-    "many-to-many (encoder-decoder)": ([True, True, True, False, False, False],
-                                       [False, False, False, True, True, True]),
+    "many-to-many (encoder-decoder)": (
+        [True, True, True, False, False, False],
+        [False, False, False, True, True, True],
+    ),
 }
 
 
@@ -197,7 +256,9 @@ def draw_io_patterns(axes=None):
     if axes is None:
         fig, grid = plt.subplots(2, 2, figsize=(12, 6.2))
         axes = list(grid.ravel())
-        fig.suptitle("Input/output patterns of a recurrent network (time runs left to right)")
+        fig.suptitle(
+            "Input/output patterns of a recurrent network (time runs left to right)"
+        )
     axes = list(axes)
     if len(axes) != len(IO_PATTERNS):
         raise ValueError(f"expected {len(IO_PATTERNS)} axes, got {len(axes)}")

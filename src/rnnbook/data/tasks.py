@@ -39,7 +39,11 @@ N_RECALL = 10
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
         raise ValueError(f"expected {name} to be a positive integer, got {value!r}")
     return int(value)
 
@@ -61,7 +65,9 @@ def adding_problem(n: int, T: int, seed=0, dtype=np.float64):
     """
     n, T = _positive_int("n", n), _positive_int("T", T)
     if T < 2:
-        raise ValueError(f"the adding problem needs T >= 2 (one marker per half), got T={T}")
+        raise ValueError(
+            f"the adding problem needs T >= 2 (one marker per half), got T={T}"
+        )
     rng = np.random.default_rng(seed)
     values = rng.random((n, T))
     half = T // 2

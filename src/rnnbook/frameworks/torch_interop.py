@@ -2,13 +2,13 @@
 
 Kept apart from the NumPy modules so that ``import rnnbook`` never pulls in torch.
 
-- ``load_rnn_weights``: ``rnnbook.rnn`` -> ``torch.nn.RNN``
+- ``load_rnn_weights``: ``rnnbook.scratch.rnn`` -> ``torch.nn.RNN``
 - ``load_lstm_weights``, ``lstm_weights_from_torch``, ``lstm_grads_from_torch``:
-  ``rnnbook.lstm`` <-> ``torch.nn.LSTM`` (gate order i, f, g, o on both sides)
+  ``rnnbook.scratch.lstm`` <-> ``torch.nn.LSTM`` (gate order i, f, g, o on both sides)
 - ``load_gru_weights``, ``gru_weights_from_torch``, ``gru_grads_from_torch``:
-  ``rnnbook.gru`` (``variant="reset_after"``) <-> ``torch.nn.GRU`` (gate order r, z, n on both sides)
+  ``rnnbook.scratch.gru`` (``variant="reset_after"``) <-> ``torch.nn.GRU`` (gate order r, z, n on both sides)
 
-For Keras' layouts (transposed kernels, GRU gate order z, r, h) see ``rnnbook.keras_interop``.
+For Keras' layouts (transposed kernels, GRU gate order z, r, h) see ``rnnbook.frameworks.keras_interop``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 
-def load_rnn_weights(layer: "torch.nn.RNN", Wxh: np.ndarray, Whh: np.ndarray, bh: np.ndarray) -> None:
+def load_rnn_weights(
+    layer: "torch.nn.RNN", Wxh: np.ndarray, Whh: np.ndarray, bh: np.ndarray
+) -> None:
     """Copy NumPy RNN parameters into a one-layer ``torch.nn.RNN`` in place.
 
     Parameters
@@ -27,7 +29,11 @@ def load_rnn_weights(layer: "torch.nn.RNN", Wxh: np.ndarray, Whh: np.ndarray, bh
     bh : (H,) -> ``bias_ih_l0``; ``bias_hh_l0`` is set to zero because PyTorch adds both biases.
     """
     expected = (layer.hidden_size, layer.input_size)
-    if Wxh.shape != expected or Whh.shape != (expected[0],) * 2 or bh.shape != (expected[0],):
+    if (
+        Wxh.shape != expected
+        or Whh.shape != (expected[0],) * 2
+        or bh.shape != (expected[0],)
+    ):
         raise ValueError(
             f"layer expects Wxh {expected}, Whh {(expected[0],) * 2}, bh {(expected[0],)}; "
             f"got {Wxh.shape}, {Whh.shape}, {bh.shape}"
@@ -43,20 +49,33 @@ def load_rnn_weights(layer: "torch.nn.RNN", Wxh: np.ndarray, Whh: np.ndarray, bh
 # ----------------------------------------------------------------------------- gate layouts
 # The package stacks gates in the same order as torch.nn, so converting is a copy; the names
 # below make that fact checkable instead of implicit.
-TORCH_LSTM_GATE_ORDER = ("i", "f", "g", "o")  # torch.nn.LSTM: weight_ih_l0 = [W_ii|W_if|W_ig|W_io]
+TORCH_LSTM_GATE_ORDER = (
+    "i",
+    "f",
+    "g",
+    "o",
+)  # torch.nn.LSTM: weight_ih_l0 = [W_ii|W_if|W_ig|W_io]
 TORCH_GRU_GATE_ORDER = ("r", "z", "n")  # torch.nn.GRU: weight_ih_l0 = [W_ir|W_iz|W_in]
 
 
 def _check_gate_order(ours, theirs, layer_name):
-    if tuple(ours) != tuple(theirs):  # pragma: no cover - guards a future change of our order
-        raise RuntimeError(f"{layer_name}: gate order {ours} differs from torch's {theirs}")
+    if tuple(ours) != tuple(
+        theirs
+    ):  # pragma: no cover - guards a future change of our order
+        raise RuntimeError(
+            f"{layer_name}: gate order {ours} differs from torch's {theirs}"
+        )
 
 
 def _check_layer(layer, kind, D, H):
     if layer.num_layers != 1 or layer.bidirectional or not layer.bias:
-        raise ValueError(f"expected a one-layer, unidirectional torch.nn.{kind} with biases")
+        raise ValueError(
+            f"expected a one-layer, unidirectional torch.nn.{kind} with biases"
+        )
     if getattr(layer, "proj_size", 0):
-        raise ValueError("torch.nn.LSTM with proj_size > 0 has no NumPy equivalent here")
+        raise ValueError(
+            "torch.nn.LSTM with proj_size > 0 has no NumPy equivalent here"
+        )
     if (layer.input_size, layer.hidden_size) != (D, H):
         raise ValueError(
             f"layer has input_size={layer.input_size}, hidden_size={layer.hidden_size}; "
@@ -68,8 +87,10 @@ def _copy(param, value):
     param.copy_(torch.as_tensor(np.asarray(value), dtype=param.dtype))
 
 
-def load_lstm_weights(layer: "torch.nn.LSTM", Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> None:
-    """Copy NumPy LSTM parameters (``rnnbook.lstm``) into a one-layer ``torch.nn.LSTM`` in place.
+def load_lstm_weights(
+    layer: "torch.nn.LSTM", Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
+) -> None:
+    """Copy NumPy LSTM parameters (``rnnbook.scratch.lstm``) into a one-layer ``torch.nn.LSTM`` in place.
 
     Parameters
     ----------
@@ -77,14 +98,16 @@ def load_lstm_weights(layer: "torch.nn.LSTM", Wx: np.ndarray, Wh: np.ndarray, b:
     Wx : (4H, D) -> ``weight_ih_l0``;  Wh : (4H, H) -> ``weight_hh_l0``
     b : (4H,) -> ``bias_ih_l0``; ``bias_hh_l0`` is set to zero because PyTorch adds both biases.
     """
-    from rnnbook.lstm import GATE_ORDER
+    from rnnbook.scratch.lstm import GATE_ORDER
 
     _check_gate_order(GATE_ORDER, TORCH_LSTM_GATE_ORDER, "LSTM")
     H = Wh.shape[1]
     _check_layer(layer, "LSTM", Wx.shape[1], H)
     if Wx.shape[0] != 4 * H or Wh.shape != (4 * H, H) or b.shape != (4 * H,):
-        raise ValueError(f"expected Wx (4H, D), Wh (4H, H), b (4H,) with H={H}; "
-                         f"got {Wx.shape}, {Wh.shape}, {b.shape}")
+        raise ValueError(
+            f"expected Wx (4H, D), Wh (4H, H), b (4H,) with H={H}; "
+            f"got {Wx.shape}, {Wh.shape}, {b.shape}"
+        )
     with torch.no_grad():
         _copy(layer.weight_ih_l0, Wx)
         _copy(layer.weight_hh_l0, Wh)
@@ -92,7 +115,9 @@ def load_lstm_weights(layer: "torch.nn.LSTM", Wx: np.ndarray, Wh: np.ndarray, b:
         layer.bias_hh_l0.zero_()
 
 
-def lstm_weights_from_torch(layer: "torch.nn.LSTM") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lstm_weights_from_torch(
+    layer: "torch.nn.LSTM",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(Wx, Wh, b)`` of a one-layer ``torch.nn.LSTM`` as NumPy arrays (float64).
 
     ``b = bias_ih_l0 + bias_hh_l0``: the two PyTorch biases are always added, so one suffices.
@@ -105,18 +130,27 @@ def lstm_weights_from_torch(layer: "torch.nn.LSTM") -> tuple[np.ndarray, np.ndar
     return Wx, Wh, b
 
 
-def lstm_grads_from_torch(layer: "torch.nn.LSTM") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lstm_grads_from_torch(
+    layer: "torch.nn.LSTM",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """After ``backward()``, return ``(dWx, dWh, db)`` in the layout of ``lstm_backward``.
 
     ``db`` is the gradient of ``bias_ih_l0`` (equal to that of ``bias_hh_l0``).
     """
-    return tuple(p.grad.double().numpy().copy()
-                 for p in (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0))
+    return tuple(
+        p.grad.double().numpy().copy()
+        for p in (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0)
+    )
 
 
-def load_gru_weights(layer: "torch.nn.GRU", Wx: np.ndarray, Wh: np.ndarray,
-                     bx: np.ndarray, bh: np.ndarray) -> None:
-    """Copy NumPy GRU parameters (``rnnbook.gru``, ``variant="reset_after"``) into ``torch.nn.GRU``.
+def load_gru_weights(
+    layer: "torch.nn.GRU",
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    bx: np.ndarray,
+    bh: np.ndarray,
+) -> None:
+    """Copy NumPy GRU parameters (``rnnbook.scratch.gru``, ``variant="reset_after"``) into ``torch.nn.GRU``.
 
     Parameters
     ----------
@@ -127,14 +161,21 @@ def load_gru_weights(layer: "torch.nn.GRU", Wx: np.ndarray, Wh: np.ndarray,
     ``torch.nn.GRU`` implements the reset-after convention only; a NumPy GRU run with
     ``variant="original"`` has no torch equivalent.
     """
-    from rnnbook.gru import GATE_ORDER
+    from rnnbook.scratch.gru import GATE_ORDER
 
     _check_gate_order(GATE_ORDER, TORCH_GRU_GATE_ORDER, "GRU")
     H = Wh.shape[1]
     _check_layer(layer, "GRU", Wx.shape[1], H)
-    if Wx.shape[0] != 3 * H or Wh.shape != (3 * H, H) or bx.shape != (3 * H,) or bh.shape != (3 * H,):
-        raise ValueError(f"expected Wx (3H, D), Wh (3H, H), bx (3H,), bh (3H,) with H={H}; "
-                         f"got {Wx.shape}, {Wh.shape}, {bx.shape}, {bh.shape}")
+    if (
+        Wx.shape[0] != 3 * H
+        or Wh.shape != (3 * H, H)
+        or bx.shape != (3 * H,)
+        or bh.shape != (3 * H,)
+    ):
+        raise ValueError(
+            f"expected Wx (3H, D), Wh (3H, H), bx (3H,), bh (3H,) with H={H}; "
+            f"got {Wx.shape}, {Wh.shape}, {bx.shape}, {bh.shape}"
+        )
     with torch.no_grad():
         _copy(layer.weight_ih_l0, Wx)
         _copy(layer.weight_hh_l0, Wh)
@@ -145,11 +186,25 @@ def load_gru_weights(layer: "torch.nn.GRU", Wx: np.ndarray, Wh: np.ndarray,
 def gru_weights_from_torch(layer: "torch.nn.GRU") -> tuple[np.ndarray, ...]:
     """Return ``(Wx, Wh, bx, bh)`` of a one-layer ``torch.nn.GRU`` as NumPy arrays (float64)."""
     _check_layer(layer, "GRU", layer.input_size, layer.hidden_size)
-    return tuple(p.detach().double().numpy().copy() for p in
-                 (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0))
+    return tuple(
+        p.detach().double().numpy().copy()
+        for p in (
+            layer.weight_ih_l0,
+            layer.weight_hh_l0,
+            layer.bias_ih_l0,
+            layer.bias_hh_l0,
+        )
+    )
 
 
 def gru_grads_from_torch(layer: "torch.nn.GRU") -> tuple[np.ndarray, ...]:
     """After ``backward()``, return ``(dWx, dWh, dbx, dbh)`` in the layout of ``gru_backward``."""
-    return tuple(p.grad.double().numpy().copy() for p in
-                 (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0))
+    return tuple(
+        p.grad.double().numpy().copy()
+        for p in (
+            layer.weight_ih_l0,
+            layer.weight_hh_l0,
+            layer.bias_ih_l0,
+            layer.bias_hh_l0,
+        )
+    )

@@ -48,17 +48,23 @@ class SequenceModel(nn.Module):
     ):
         super().__init__()
         if cell not in CELLS:
-            raise ValueError(f"expected cell to be one of {sorted(CELLS)}, got {cell!r}")
+            raise ValueError(
+                f"expected cell to be one of {sorted(CELLS)}, got {cell!r}"
+            )
         if readout not in ("last", "all"):
             raise ValueError(f"expected readout 'last' or 'all', got {readout!r}")
         if forget_bias is not None and cell != "lstm":
             raise ValueError(f"forget_bias applies to the LSTM only, not to {cell!r}")
         self.cell, self.readout = cell, readout
-        self.rnn = CELLS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
+        self.rnn = CELLS[cell](
+            input_size, hidden_size, num_layers=num_layers, batch_first=True
+        )
         self.head = nn.Linear(hidden_size, output_size)
         if forget_bias is not None:
             H = hidden_size
-            with torch.no_grad():  # PyTorch's gate order is (i, f, g, o) and it adds both biases
+            with (
+                torch.no_grad()
+            ):  # PyTorch's gate order is (i, f, g, o) and it adds both biases
                 for layer in range(num_layers):
                     getattr(self.rnn, f"bias_ih_l{layer}")[H : 2 * H].fill_(forget_bias)
                     getattr(self.rnn, f"bias_hh_l{layer}")[H : 2 * H].zero_()
@@ -84,7 +90,14 @@ def as_tensor(a, device=None) -> torch.Tensor:
     return torch.as_tensor(a, dtype=dtype, device=device)
 
 
-def evaluate(model: nn.Module, x, y, loss_fn: Callable, metric_fn: Callable | None = None, device=None):
+def evaluate(
+    model: nn.Module,
+    x,
+    y,
+    loss_fn: Callable,
+    metric_fn: Callable | None = None,
+    device=None,
+):
     """Loss (and metric) of ``model`` on one fixed batch, without gradients.
 
     Returns ``(loss, metric)`` as Python floats (``metric`` is None without ``metric_fn``).
@@ -143,7 +156,9 @@ def train(
     def record(step, running):
         loss, metric = evaluate(model, x_test, y_test, loss_fn, metric_fn)
         history["step"].append(step)
-        history["train_loss"].append(float(np.mean(running)) if running else float("nan"))
+        history["train_loss"].append(
+            float(np.mean(running)) if running else float("nan")
+        )
         history["test_loss"].append(loss)
         history["test_metric"].append(metric)
 

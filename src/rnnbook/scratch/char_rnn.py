@@ -3,9 +3,9 @@ r"""A character-level language model built from the package's NumPy layers (chap
 The model reads one character per step and scores the next one::
 
     x_t = onehot(c_t)                                   (V,)
-    h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)           rnnbook.rnn.rnn_forward
-    s_t = W_hy h_t + b_y                                rnnbook.layers.temporal_affine_forward
-    L   = mean_t  -log softmax(s_t)[c_{t+1}]            rnnbook.losses.temporal_softmax_cross_entropy
+    h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)           rnnbook.scratch.rnn.rnn_forward
+    s_t = W_hy h_t + b_y                                rnnbook.scratch.layers.temporal_affine_forward
+    L   = mean_t  -log softmax(s_t)[c_{t+1}]            rnnbook.scratch.losses.temporal_softmax_cross_entropy
 
 Multiplying ``W_xh`` by a one-hot vector picks one column, so ``W_xh`` doubles as a character
 embedding of size H. ``CharRNN`` only ties the layers together: every equation lives in the
@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.data import num_tbptt_batches, tbptt_batches
-from rnnbook.layers import temporal_affine_backward, temporal_affine_forward
-from rnnbook.losses import log_softmax, temporal_softmax_cross_entropy
-from rnnbook.rnn import rnn_backward, rnn_forward, rnn_step_forward
+from rnnbook.data.text import num_tbptt_batches, tbptt_batches
+from rnnbook.scratch.layers import temporal_affine_backward, temporal_affine_forward
+from rnnbook.scratch.losses import log_softmax, temporal_softmax_cross_entropy
+from rnnbook.scratch.rnn import rnn_backward, rnn_forward, rnn_step_forward
 
 __all__ = ["one_hot", "softmax_with_temperature", "CharRNN"]
 
@@ -43,7 +43,9 @@ def one_hot(ids, V: int, dtype=np.float64) -> np.ndarray:
     if not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(f"expected integer ids, got dtype {ids.dtype}")
     if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise ValueError(f"ids must lie in [0, V) = [0, {V}), got min {ids.min()}, max {ids.max()}")
+        raise ValueError(
+            f"ids must lie in [0, V) = [0, {V}), got min {ids.min()}, max {ids.max()}"
+        )
     out = np.zeros(ids.shape + (V,), dtype=dtype)
     np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
     return out
@@ -59,7 +61,9 @@ def softmax_with_temperature(scores, temperature: float = 1.0) -> np.ndarray:
         flattens it, :math:`\tau = 1` is the model's own distribution.
     """
     if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature} (use greedy=True for argmax)")
+        raise ValueError(
+            f"temperature must be positive, got {temperature} (use greedy=True for argmax)"
+        )
     return np.exp(log_softmax(np.asarray(scores, dtype=np.float64) / temperature))
 
 
@@ -84,7 +88,10 @@ class CharRNN:
         rng = np.random.default_rng(seed)
         k = 1.0 / np.sqrt(H)
         shapes = {"Wxh": (H, V), "Whh": (H, H), "bh": (H,), "Why": (V, H), "by": (V,)}
-        self.params = {name: rng.uniform(-k, k, size=s).astype(self.dtype) for name, s in shapes.items()}
+        self.params = {
+            name: rng.uniform(-k, k, size=s).astype(self.dtype)
+            for name, s in shapes.items()
+        }
 
     def __repr__(self) -> str:
         n = sum(p.size for p in self.params.values())
@@ -115,7 +122,9 @@ class CharRNN:
         if h0 is None:
             h0 = self.init_hidden(inputs.shape[0])
         elif np.shape(h0) != (inputs.shape[0], self.H):
-            raise ValueError(f"expected h0 of shape (N, H) = {(inputs.shape[0], self.H)}, got {np.shape(h0)}")
+            raise ValueError(
+                f"expected h0 of shape (N, H) = {(inputs.shape[0], self.H)}, got {np.shape(h0)}"
+            )
         x = one_hot(inputs, self.V, dtype=self.dtype)  # (N, T, V)
         h, rnn_cache = rnn_forward(x, h0, p["Wxh"], p["Whh"], p["bh"])
         scores, affine_cache = temporal_affine_forward(h, p["Why"], p["by"])
@@ -150,7 +159,9 @@ class CharRNN:
         h_last : (N, H) final hidden state, to carry into the next chunk
         """
         scores, h_last, cache = self.forward(inputs, h0)
-        loss, dscores = temporal_softmax_cross_entropy(scores, targets, normalize="tokens")
+        loss, dscores = temporal_softmax_cross_entropy(
+            scores, targets, normalize="tokens"
+        )
         grads, _ = self.backward(dscores, cache)
         return loss, grads, h_last
 
@@ -163,15 +174,21 @@ class CharRNN:
         h = self.init_hidden(N)
         total, count = 0.0, 0
         if num_tbptt_batches(len(ids), N, T) == 0:
-            raise ValueError(f"{len(ids)} ids are too few for one chunk of N={N} streams x T={T} steps")
+            raise ValueError(
+                f"{len(ids)} ids are too few for one chunk of N={N} streams x T={T} steps"
+            )
         for inputs, targets in tbptt_batches(ids, N, T):
             scores, h, _ = self.forward(inputs, h)
-            loss, _ = temporal_softmax_cross_entropy(scores, targets, normalize="tokens")
+            loss, _ = temporal_softmax_cross_entropy(
+                scores, targets, normalize="tokens"
+            )
             total += loss * inputs.size
             count += inputs.size
         return total / count
 
-    def sample(self, prefix, n: int, temperature: float = 1.0, rng=None, greedy: bool = False):
+    def sample(
+        self, prefix, n: int, temperature: float = 1.0, rng=None, greedy: bool = False
+    ):
         """Generate ``n`` characters after reading ``prefix``.
 
         Parameters
@@ -188,7 +205,9 @@ class CharRNN:
         """
         prefix = np.asarray(prefix)
         if prefix.ndim != 1 or prefix.size == 0:
-            raise ValueError(f"expected a non-empty prefix of shape (P,), got {prefix.shape}")
+            raise ValueError(
+                f"expected a non-empty prefix of shape (P,), got {prefix.shape}"
+            )
         rng = np.random.default_rng(rng)
         p = self.params
         scores, h, _ = self.forward(prefix[None, :])  # h: (1, H)

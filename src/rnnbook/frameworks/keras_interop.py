@@ -12,7 +12,7 @@ GRU           r, z, n                z, r, h     (update gate first; Keras calls
 
 Keras ``GRU(reset_after=True)`` (the default) has a bias of shape (2, 3H): row 0 is the input
 bias ``bx``, row 1 the recurrent bias ``bh``.  ``GRU(reset_after=False)`` is the original
-convention with one bias (3H,); ``rnnbook.gru`` runs it with ``variant="original"`` and
+convention with one bias (3H,); ``rnnbook.scratch.gru`` runs it with ``variant="original"`` and
 ``bh = 0``.
 
 The conversions are NumPy only.  ``build_keras_layer`` imports Keras (TensorFlow) when called, so
@@ -27,7 +27,9 @@ KERAS_LSTM_GATE_ORDER = ("i", "f", "g", "o")
 KERAS_GRU_GATE_ORDER = ("z", "r", "n")
 
 
-def reorder_gates(w: np.ndarray, src: tuple[str, ...], dst: tuple[str, ...], axis: int = 0) -> np.ndarray:
+def reorder_gates(
+    w: np.ndarray, src: tuple[str, ...], dst: tuple[str, ...], axis: int = 0
+) -> np.ndarray:
     """Permute the gate blocks of ``w`` along ``axis`` from order ``src`` to order ``dst``.
 
     ``w.shape[axis]`` must be ``len(src) * H``; block k (``H`` entries) belongs to gate
@@ -38,14 +40,16 @@ def reorder_gates(w: np.ndarray, src: tuple[str, ...], dst: tuple[str, ...], axi
         raise ValueError(f"gate orders {src} and {dst} name different gates")
     size = w.shape[axis]
     if size % len(src):
-        raise ValueError(f"axis {axis} has {size} entries, not a multiple of {len(src)} gates")
+        raise ValueError(
+            f"axis {axis} has {size} entries, not a multiple of {len(src)} gates"
+        )
     blocks = np.split(w, len(src), axis=axis)
     return np.concatenate([blocks[src.index(gate)] for gate in dst], axis=axis)
 
 
 def lstm_to_keras(Wx, Wh, b):
     """``(Wx (4H, D), Wh (4H, H), b (4H,))`` -> ``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]``."""
-    from rnnbook.lstm import GATE_ORDER
+    from rnnbook.scratch.lstm import GATE_ORDER
 
     def conv(w):
         return reorder_gates(w, GATE_ORDER, KERAS_LSTM_GATE_ORDER, axis=0)
@@ -55,7 +59,7 @@ def lstm_to_keras(Wx, Wh, b):
 
 def lstm_from_keras(weights):
     """``[kernel, recurrent_kernel, bias]`` of a Keras ``LSTM`` -> ``(Wx, Wh, b)``."""
-    from rnnbook.lstm import GATE_ORDER
+    from rnnbook.scratch.lstm import GATE_ORDER
 
     kernel, recurrent_kernel, bias = (np.asarray(w) for w in weights)
 
@@ -71,7 +75,7 @@ def gru_to_keras(Wx, Wh, bx, bh, reset_after=True):
     With ``reset_after=False`` the result has a single bias ``bx + bh``; that is exact only for
     the original convention, where ``bh`` is redundant.
     """
-    from rnnbook.gru import GATE_ORDER
+    from rnnbook.scratch.gru import GATE_ORDER
 
     def conv(w):
         return reorder_gates(w, GATE_ORDER, KERAS_GRU_GATE_ORDER, axis=0)
@@ -88,7 +92,7 @@ def gru_from_keras(weights):
     The bias tells the convention: (2, 3H) for ``reset_after=True`` (run with
     ``variant="reset_after"``), (3H,) for ``reset_after=False`` (``variant="original"``, bh = 0).
     """
-    from rnnbook.gru import GATE_ORDER
+    from rnnbook.scratch.gru import GATE_ORDER
 
     kernel, recurrent_kernel, bias = (np.asarray(w) for w in weights)
 

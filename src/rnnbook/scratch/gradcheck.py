@@ -47,7 +47,9 @@ def _objective(f, x, df):
         return float(out.reshape(()))
     out = np.asarray(out)
     if out.shape != np.shape(df):
-        raise ValueError(f"expected f(x) of the shape of df {np.shape(df)}, got {out.shape}")
+        raise ValueError(
+            f"expected f(x) of the shape of df {np.shape(df)}, got {out.shape}"
+        )
     return float(np.sum(out * df))
 
 
@@ -79,7 +81,9 @@ def numerical_gradient(f, x, df=None, eps=1e-5):
     """
     _require_float64("x", x)
     if not x.flags.c_contiguous:
-        raise ValueError("x must be C-contiguous (np.ascontiguousarray) so it can be perturbed in place")
+        raise ValueError(
+            "x must be C-contiguous (np.ascontiguousarray) so it can be perturbed in place"
+        )
     grad = np.empty(x.size, dtype=np.float64)
     for i in range(x.size):
         grad[i] = _partial(f, x, i, df, eps)
@@ -97,13 +101,17 @@ def relative_error(a, b, floor=1e-12):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"expected arrays of the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"expected arrays of the same shape, got {a.shape} and {b.shape}"
+        )
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
 
 
-def grad_check(f, x, analytic, df=None, eps=1e-5, max_entries=200, rng=None, verbose=False):
+def grad_check(
+    f, x, analytic, df=None, eps=1e-5, max_entries=200, rng=None, verbose=False
+):
     """Compare an analytic gradient with centred differences; return the largest relative error.
 
     Parameters
@@ -125,9 +133,13 @@ def grad_check(f, x, analytic, df=None, eps=1e-5, max_entries=200, rng=None, ver
     _require_float64("x", x)
     analytic = np.asarray(analytic)
     if analytic.shape != x.shape:
-        raise ValueError(f"expected analytic gradient of the shape of x {x.shape}, got {analytic.shape}")
+        raise ValueError(
+            f"expected analytic gradient of the shape of x {x.shape}, got {analytic.shape}"
+        )
     if not x.flags.c_contiguous:
-        raise ValueError("x must be C-contiguous (np.ascontiguousarray) so it can be perturbed in place")
+        raise ValueError(
+            "x must be C-contiguous (np.ascontiguousarray) so it can be perturbed in place"
+        )
     if max_entries is None or x.size <= max_entries:
         indices = np.arange(x.size)
     else:
@@ -138,5 +150,7 @@ def grad_check(f, x, analytic, df=None, eps=1e-5, max_entries=200, rng=None, ver
     if verbose:
         for i, ai, ni in zip(indices, a, n):
             idx = np.unravel_index(i, x.shape)
-            print(f"{idx}: analytic {ai:+.10e}  numerical {ni:+.10e}  rel. error {relative_error(ai, ni):.2e}")
+            print(
+                f"{idx}: analytic {ai:+.10e}  numerical {ni:+.10e}  rel. error {relative_error(ai, ni):.2e}"
+            )
     return relative_error(a, n)

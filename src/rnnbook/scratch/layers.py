@@ -17,12 +17,14 @@ name       shape       meaning                          ``torch.nn.Linear``
 
 from __future__ import annotations
 
-import numpy as np
-
 from rnnbook.shapes import match_shapes
 
 _AFFINE_SHAPES = {"h": ("N", "T", "H"), "Why": ("V", "H"), "by": ("V",)}
-_AFFINE_GRAD_SHAPES = {"h": ("N", "T", "H"), "Why": ("V", "H"), "dscores": ("N", "T", "V")}  # cache first
+_AFFINE_GRAD_SHAPES = {
+    "h": ("N", "T", "H"),
+    "Why": ("V", "H"),
+    "dscores": ("N", "T", "V"),
+}  # cache first
 
 
 def temporal_affine_forward(h, Why, by):

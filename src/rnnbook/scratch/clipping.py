@@ -28,13 +28,19 @@ def _arrays(grads) -> list[np.ndarray]:
     arrays = list(grads.values()) if isinstance(grads, Mapping) else list(grads)
     for i, g in enumerate(arrays):
         if not isinstance(g, np.ndarray):
-            raise TypeError(f"gradients must be numpy arrays, got {type(g).__name__} at position {i}")
+            raise TypeError(
+                f"gradients must be numpy arrays, got {type(g).__name__} at position {i}"
+            )
     return arrays
 
 
 def global_norm(grads: Mapping[str, np.ndarray] | Iterable[np.ndarray]) -> float:
     """Euclidean norm of all gradient arrays taken together, :math:`\\sqrt{\\sum_i \\lVert g_i\\rVert^2}`."""
-    return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in _arrays(grads))))
+    return float(
+        np.sqrt(
+            sum(float(np.sum(np.square(g, dtype=np.float64))) for g in _arrays(grads))
+        )
+    )
 
 
 def clip_by_value(grads, clip_value: float) -> float:

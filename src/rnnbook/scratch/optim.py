@@ -28,10 +28,14 @@ class Optimizer:
 
     def __init__(self, params: dict[str, np.ndarray], lr: float):
         if not isinstance(params, dict) or not params:
-            raise TypeError("params must be a non-empty dict mapping names to numpy arrays")
+            raise TypeError(
+                "params must be a non-empty dict mapping names to numpy arrays"
+            )
         for name, p in params.items():
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-                raise TypeError(f"params[{name!r}] must be a float numpy array, got {type(p).__name__}")
+                raise TypeError(
+                    f"params[{name!r}] must be a float numpy array, got {type(p).__name__}"
+                )
         if lr <= 0:
             raise ValueError(f"learning rate must be positive, got {lr}")
         self.params = params
@@ -97,7 +101,13 @@ class Adagrad(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum on the gradient and on its square, with bias correction."""
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ):
         super().__init__(params, lr)
         self.beta1, self.beta2 = betas
         self.eps = eps

@@ -36,15 +36,15 @@ name       shape       meaning                              ``torch.nn.GRU`` (``
 ``h``      (N, T, H)   hidden states h_1 ... h_T            ``output``
 =========  ==========  ===================================  ======================================
 
-``rnnbook.torch_interop`` copies these parameters to and from ``torch.nn.GRU``;
-``rnnbook.keras_interop`` converts them to and from Keras' layout (gate order z, r, h).
+``rnnbook.frameworks.torch_interop`` copies these parameters to and from ``torch.nn.GRU``;
+``rnnbook.frameworks.keras_interop`` converts them to and from Keras' layout (gate order z, r, h).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.lstm import sigmoid
+from rnnbook.scratch.lstm import sigmoid
 from rnnbook.shapes import match_shapes
 
 GATE_ORDER = ("r", "z", "n")
@@ -52,12 +52,20 @@ VARIANTS = ("reset_after", "original")
 
 # The weights are listed first, so they define D and H and an input that disagrees is named.
 _STEP_SHAPES = {
-    "Wx": ("3H", "D"), "Wh": ("3H", "H"), "bx": ("3H",), "bh": ("3H",),
-    "x": ("N", "D"), "h_prev": ("N", "H"),
+    "Wx": ("3H", "D"),
+    "Wh": ("3H", "H"),
+    "bx": ("3H",),
+    "bh": ("3H",),
+    "x": ("N", "D"),
+    "h_prev": ("N", "H"),
 }
 _SEQ_SHAPES = {
-    "Wx": ("3H", "D"), "Wh": ("3H", "H"), "bx": ("3H",), "bh": ("3H",),
-    "x": ("N", "T", "D"), "h0": ("N", "H"),
+    "Wx": ("3H", "D"),
+    "Wh": ("3H", "H"),
+    "bx": ("3H",),
+    "bh": ("3H",),
+    "x": ("N", "T", "D"),
+    "h0": ("N", "H"),
 }
 
 
@@ -88,17 +96,19 @@ def _cell_forward(ax, h_prev, Wh, bh, variant):
     H = h_prev.shape[1]
     if variant == "reset_after":
         ah = h_prev @ Wh.T + bh  # (N, 3H): one recurrent product for all three gates
-        rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])
+        rz = sigmoid(ax[:, : 2 * H] + ah[:, : 2 * H])
         r, z = rz[:, :H], rz[:, H:]
         n_in = h_prev  # what W_hn multiplies
-        hn = ah[:, 2 * H:]  # W_hn h_{t-1} + b_hn, needed for dr
-        n = np.tanh(ax[:, 2 * H:] + r * hn)
+        hn = ah[:, 2 * H :]  # W_hn h_{t-1} + b_hn, needed for dr
+        n = np.tanh(ax[:, 2 * H :] + r * hn)
     else:  # "original"
-        rz = sigmoid(ax[:, :2 * H] + h_prev @ Wh[:2 * H].T + bh[:2 * H])
+        rz = sigmoid(ax[:, : 2 * H] + h_prev @ Wh[: 2 * H].T + bh[: 2 * H])
         r, z = rz[:, :H], rz[:, H:]
         n_in = r * h_prev  # the reset is applied before the product ...
         hn = None
-        n = np.tanh(ax[:, 2 * H:] + n_in @ Wh[2 * H:].T + bh[2 * H:])  # ... so it waits for r
+        n = np.tanh(
+            ax[:, 2 * H :] + n_in @ Wh[2 * H :].T + bh[2 * H :]
+        )  # ... so it waits for r
     h_next = n + z * (h_prev - n)  # = (1 - z) n + z h_prev
     return h_next, (h_prev, r, z, n, n_in, hn)
 
@@ -116,7 +126,7 @@ def _cell_backward(dh_next, saved, Wh, variant):
         dr = dan * hn
         dahn = dan * r
     else:
-        dn_in = dan @ Wh[2 * H:]  # (N, H), gradient w.r.t. r * h_prev
+        dn_in = dan @ Wh[2 * H :]  # (N, H), gradient w.r.t. r * h_prev
         dr = dn_in * h_prev
         dh_prev += dn_in * r
         dahn = dan
@@ -127,13 +137,15 @@ def _cell_backward(dh_next, saved, Wh, variant):
     if variant == "reset_after":
         dh_prev += dah @ Wh
     else:
-        dh_prev += dah[:, :2 * H] @ Wh[:2 * H]
+        dh_prev += dah[:, : 2 * H] @ Wh[: 2 * H]
     return dax, dah, dh_prev
 
 
 def _weight_grads(dah, h_prev, n_in, H):
     """dWh from stacked rows: (M, 3H) gradients, (M, H) inputs of the r/z rows and of the n rows."""
-    return np.concatenate([dah[:, :2 * H].T @ h_prev, dah[:, 2 * H:].T @ n_in], axis=0)
+    return np.concatenate(
+        [dah[:, : 2 * H].T @ h_prev, dah[:, 2 * H :].T @ n_in], axis=0
+    )
 
 
 # ----------------------------------------------------------------------------- one time step
@@ -174,8 +186,14 @@ def gru_step_backward(dh_next, cache):
     H = Wh.shape[1]
     dax, dah, dh_prev = _cell_backward(dh_next, saved, Wh, variant)
     h_prev, n_in = saved[0], saved[4]
-    return (dax @ Wx, dh_prev, dax.T @ x, _weight_grads(dah, h_prev, n_in, H),
-            dax.sum(axis=0), dah.sum(axis=0))
+    return (
+        dax @ Wx,
+        dh_prev,
+        dax.T @ x,
+        _weight_grads(dah, h_prev, n_in, H),
+        dax.sum(axis=0),
+        dah.sum(axis=0),
+    )
 
 
 # ----------------------------------------------------------------------------- whole sequences
@@ -234,7 +252,9 @@ def gru_backward(dh, cache):
     dah = np.empty((T, N, 3 * H), dtype=dtype)
     dh_prev = np.zeros((N, H), dtype=dtype)
     for t in range(T - 1, -1, -1):
-        dax[t], dah[t], dh_prev = _cell_backward(dh[:, t] + dh_prev, saved[t], Wh, variant)
+        dax[t], dah[t], dh_prev = _cell_backward(
+            dh[:, t] + dh_prev, saved[t], Wh, variant
+        )
     # Weight gradients: one matrix product over all (t, n) rows.
     h_prev = np.stack([s[0] for s in saved]).reshape(T * N, H)
     n_in = np.stack([s[4] for s in saved]).reshape(T * N, H)

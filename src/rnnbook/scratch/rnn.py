@@ -36,10 +36,25 @@ import numpy as np
 
 from rnnbook.shapes import match_shapes
 
-_STEP_SHAPES = {"x": ("N", "D"), "h_prev": ("N", "H"), "Wxh": ("H", "D"), "Whh": ("H", "H"), "bh": ("H",)}
-_STEP_GRAD_SHAPES = {"h_next": ("N", "H"), "dh_next": ("N", "H")}  # the cache fixes N, H
+_STEP_SHAPES = {
+    "x": ("N", "D"),
+    "h_prev": ("N", "H"),
+    "Wxh": ("H", "D"),
+    "Whh": ("H", "H"),
+    "bh": ("H",),
+}
+_STEP_GRAD_SHAPES = {
+    "h_next": ("N", "H"),
+    "dh_next": ("N", "H"),
+}  # the cache fixes N, H
 _SEQ_GRAD_SHAPES = {"h": ("N", "T", "H"), "dh": ("N", "T", "H")}
-_SEQ_SHAPES = {"x": ("N", "T", "D"), "h0": ("N", "H"), "Wxh": ("H", "D"), "Whh": ("H", "H"), "bh": ("H",)}
+_SEQ_SHAPES = {
+    "x": ("N", "T", "D"),
+    "h0": ("N", "H"),
+    "Wxh": ("H", "D"),
+    "Whh": ("H", "H"),
+    "bh": ("H",),
+}
 
 
 def rnn_step_forward(x, h_prev, Wxh, Whh, bh):
@@ -142,7 +157,9 @@ def rnn_backward(dh, cache):
         da[:, t] = da_t
         dh_carry = da_t @ Whh
     dh0 = dh_carry
-    h_prev = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)  # (N, T, H): h_0 ... h_{T-1}
+    h_prev = np.concatenate(
+        [h0[:, None, :], h[:, :-1]], axis=1
+    )  # (N, T, H): h_0 ... h_{T-1}
     da_flat = da.reshape(N * T, H)
     dx = da @ Wxh  # (N, T, D)
     dWxh = da_flat.T @ x.reshape(N * T, D)
