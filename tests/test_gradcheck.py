@@ -100,3 +100,72 @@ def test_float64_is_required_and_messages_are_clear():
         numerical_gradient(lambda z: z * 2, np.ones(3))
     with pytest.raises(ValueError, match="analytic gradient"):
         grad_check(np.sum, np.ones(3), np.ones(4))
+
+
+def test_relative_error_rel_floor_measures_tiny_entries_on_the_array_scale():
+    a = np.array([1.0, 1e-23])
+    b = np.array([1.0, 3e-11])  # finite-difference noise on an entry that is really ~0
+    assert relative_error(a, b) == pytest.approx(1.0)  # the plain definition: "a bug"
+    # with rel_floor the tiny entry is divided by 1e-3 * (|1| + |1|) = 2e-3
+    assert relative_error(a, b, rel_floor=1e-3) == pytest.approx(3e-11 / 2e-3)
+    # entries above the floor are unaffected
+    c, d = np.array([1.0, 0.5]), np.array([1.0, 0.6])
+    assert relative_error(c, d, rel_floor=1e-3) == relative_error(c, d)
+    with pytest.raises(ValueError, match="rel_floor"):
+        relative_error(a, b, rel_floor=-1.0)
+
+
+def test_relative_error_never_lets_nan_or_inf_pass():
+    assert relative_error(np.array([1.0, np.nan]), np.array([1.0, 1.0])) == np.inf
+    assert relative_error(np.array([np.inf]), np.array([1.0]), rel_floor=1e-3) == np.inf
+
+
+def _long_rnn_problem(T=40, whh_scale=0.5, seed=0):
+    """A correct BPTT whose early-step gradients are far below finite-difference noise."""
+    from rnnbook.scratch.rnn import rnn_backward, rnn_forward
+
+    rng = np.random.default_rng(seed)
+    N, D, H = 2, 4, 6
+    p = dict(
+        x=rng.standard_normal((N, T, D)),
+        h0=0.5 * rng.standard_normal((N, H)),
+        Wxh=rng.standard_normal((H, D)) / np.sqrt(D),
+        Whh=whh_scale * rng.standard_normal((H, H)) / np.sqrt(H),
+        bh=0.1 * rng.standard_normal(H),
+    )
+    g = np.zeros((N, T, H))
+    g[:, -1] = rng.standard_normal((N, H))  # loss on the last step only
+    _, cache = rnn_forward(**p)
+    grads = dict(zip(p, rnn_backward(g, cache)))
+    return p, g, grads, lambda _: rnn_forward(**p)[0]
+
+
+def test_correct_long_rnn_gradient_is_a_false_alarm_only_for_the_plain_relative_error():
+    p, g, grads, f = _long_rnn_problem()
+    assert (
+        np.abs(grads["x"][:, 0]).max() < 1e-15
+    )  # the early entries are at round-off level
+    numerical = numerical_gradient(f, p["x"], df=g)
+    assert (
+        relative_error(grads["x"], numerical) > 0.5
+    )  # plain definition: a false alarm
+    for name, value in p.items():
+        assert grad_check(f, value, grads[name], df=g, max_entries=None) < 1e-6, name
+
+
+def test_rel_floor_still_catches_bugs_in_the_long_rnn():
+    p, g, grads, f = _long_rnn_problem()
+    # a wrong entry that matters: the last step's dx, off by 1 %
+    wrong = grads["x"].copy()
+    wrong[0, -1, 0] *= 1.01
+    assert grad_check(f, p["x"], wrong, df=g, max_entries=None) > 1e-3
+    # an entry 100 times smaller than the largest, doubled, is still far above the floor
+    wrong = grads["x"].copy()
+    size = np.abs(wrong).max()
+    t, d = np.argwhere(np.abs(wrong[0]) < size / 50)[-1]
+    wrong[0, t, d] = 2 * wrong[0, t, d] + size / 100
+    assert grad_check(f, p["x"], wrong, df=g, max_entries=None) > 1e-3
+    # a gradient scaled by 1.5 changes the large entries too
+    assert grad_check(f, p["Whh"], grads["Whh"] * 1.5, df=g) > 1e-2
+    # rel_floor=0 restores the plain relative error
+    assert grad_check(f, p["x"], grads["x"], df=g, max_entries=None, rel_floor=0) > 0.5

@@ -1,7 +1,8 @@
 """Exercise set 01, "Sequences and the recurrence": tests for solutions/01_sequences_and_recurrence.
 
 Expected values are computed here, independently of the learner's code: parameter counts from
-explicit lists of weight shapes, hidden states from ``rnnbook.scratch.rnn.rnn_forward`` or from plain
+explicit lists of weight shapes, hidden states from ``rnnbook.scratch.rnn.rnn_forward`` or
+from plain
 per-example loops written from the equations, memory lengths by simulating the decay step by step.
 """
 
@@ -140,12 +141,13 @@ def _(t):
     rng = np.random.default_rng(12)
     N, T, D, H, C = 4, 6, 3, 5, 2
     args = _params(rng, N, T, D, H, C)
-    with t.case("output shape (N, C)", points=1):
-        t.expect_shape(t.call(*args), (N, C), "scores")
-    with t.case("equal lengths: scores from the state at the last step", points=1):
-        t.expect_close(
-            t.call(*args), _last_state_scores(*args), "scores", rtol=1e-7, atol=1e-10
-        )
+    with t.case(
+        "equal lengths: scores of shape (N, C) from the state at the last step",
+        points=2,
+    ):
+        got = t.call(*args)
+        t.expect_shape(got, (N, C), "scores")
+        t.expect_close(got, _last_state_scores(*args), "scores", rtol=1e-7, atol=1e-10)
     lengths = np.array([6, 2, 4, 1])
     with t.case(
         "lengths given: each sequence uses the state at its own last step", points=2
@@ -199,13 +201,11 @@ def _(t):
     rng = np.random.default_rng(13)
     N, T, D, H = 3, 7, 4, 5
     args = _params(rng, N, T, D, H)
-    with t.case("output shape (N, T, H)", points=1):
-        t.expect_shape(t.call(*args, 0.5), (N, T, H), "h")
-    with t.case("alpha = 1 gives the plain Elman RNN", points=1):
+    with t.case("alpha = 1 gives the plain Elman-style RNN, shape (N, T, H)", points=2):
         expected, _ = rnn_forward(*args)
-        t.expect_close(
-            t.call(*args, 1.0), expected, "h with alpha=1", rtol=1e-7, atol=1e-10
-        )
+        got = t.call(*args, 1.0)
+        t.expect_shape(got, (N, T, H), "h")
+        t.expect_close(got, expected, "h with alpha=1", rtol=1e-7, atol=1e-10)
     with t.case("alpha = 0.3 matches the leaky recurrence", points=2):
         t.expect_close(
             t.call(*args, 0.3),

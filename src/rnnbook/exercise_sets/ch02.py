@@ -1,7 +1,10 @@
-"""Exercise set 02, "Backpropagation through time": tests for solutions/02_backpropagation_through_time.
+"""Exercise set 02, "Backpropagation through time".
+
+Tests for solutions/02_backpropagation_through_time.
 
 Expected values are computed here, independently of the learner's code: gradients by centred
-differences (``rnnbook.scratch.gradcheck.numerical_gradient``) of forward passes written in this module,
+differences (``rnnbook.scratch.gradcheck.numerical_gradient``) of forward passes written in
+this module,
 and truncated BPTT by running the package's ``rnn_forward``/``rnn_backward`` window by window.
 """
 
@@ -58,7 +61,7 @@ def _relu_case(seed, N, D, H):
 
 
 def _many_to_one_loss(x, h0, Wxh, Whh, bh, Wcls, bcls, y, lengths=None):
-    """Mean cross-entropy of the classifier on each sequence's last real state (one row at a time)."""
+    """Mean cross-entropy of the classifier on each sequence's last real state (row by row)."""
     N, T, _ = x.shape
     lengths = [T] * N if lengths is None else [int(n) for n in lengths]
     total = 0.0
@@ -125,26 +128,27 @@ def _truncated_case(seed, N, T, D, H, k):
 def _(t):
     dh_next, cache, expected = _relu_case(21, 4, 3, 5)
     with t.case(
-        "returns five gradients with the shapes of (x, h_prev, Wxh, Whh, bh)", points=1
-    ):
-        got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
-        for name, g, e in zip(GRAD_NAMES, got, expected):
-            t.expect_shape(g, e.shape, name)
-    with t.case(
         "dx and dh_prev: the ReLU passes the gradient only where h_next > 0", points=1
     ):
         got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
         for i in (0, 1):
+            t.expect_shape(got[i], expected[i].shape, GRAD_NAMES[i])
             t.expect_close(got[i], expected[i], GRAD_NAMES[i], rtol=1e-5, atol=1e-7)
-    with t.case("dWxh, dWhh, dbh: summed over the batch", points=1):
+    with t.case("dWxh and dWhh: summed over the batch", points=1):
         got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
-        for i in (2, 3, 4):
+        for i in (2, 3):
+            t.expect_shape(got[i], expected[i].shape, GRAD_NAMES[i])
             t.expect_close(got[i], expected[i], GRAD_NAMES[i], rtol=1e-5, atol=1e-7)
+    with t.case("dbh: summed over the batch, shape (H,)", points=1):
+        got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
+        t.expect_shape(got[4], expected[4].shape, "dbh")
+        t.expect_close(got[4], expected[4], "dbh", rtol=1e-5, atol=1e-7)
     with t.case("edge sizes: a batch of one, one hidden unit", points=1):
         for seed, N, D, H in [(22, 1, 3, 4), (23, 3, 2, 1), (24, 1, 1, 1)]:
             dh_next, cache, expected = _relu_case(seed, N, D, H)
             got = t.expect_tuple(t.call(dh_next, cache), 5, "the result")
             for name, g, e in zip(GRAD_NAMES, got, expected):
+                t.expect_shape(g, e.shape, f"{name} for N={N}, D={D}, H={H}")
                 t.expect_close(
                     g, e, f"{name} for N={N}, D={D}, H={H}", rtol=1e-5, atol=1e-7
                 )
@@ -161,15 +165,15 @@ M2O_NAMES = ("dx", "dh0", "dWxh", "dWhh", "dbh", "dWcls", "dbcls")
 def _(t):
     args, y, loss, expected = _many_to_one_case(31, 3, 5, 3, 4, 3)
     with t.case(
-        "returns (loss, grads) with seven gradients of the right shapes", points=1
+        "the loss (mean cross-entropy over the batch) and seven gradients of the right "
+        "shapes",
+        points=1,
     ):
         got = t.expect_tuple(t.call(*args, y), 2, "the result")
+        t.expect_close(got[0], loss, "loss", rtol=1e-7, atol=1e-10)
         grads = t.expect_tuple(got[1], 7, "grads")
         for name, g, e in zip(M2O_NAMES, grads, expected):
             t.expect_shape(g, e.shape, name)
-    with t.case("the loss: mean cross-entropy over the batch", points=1):
-        got = t.expect_tuple(t.call(*args, y), 2, "the result")
-        t.expect_close(got[0], loss, "loss", rtol=1e-7, atol=1e-10)
     with t.case("dWcls and dbcls", points=1):
         grads = t.expect_tuple(
             t.expect_tuple(t.call(*args, y), 2, "the result")[1], 7, "grads"
@@ -177,7 +181,7 @@ def _(t):
         t.expect_close(
             grads[5:], list(expected[5:]), "(dWcls, dbcls)", rtol=1e-5, atol=1e-8
         )
-    with t.case("dx, dh0, dWxh, dWhh, dbh: BPTT from the last step only", points=1):
+    with t.case("dx, dh0, dWxh, dWhh, dbh: BPTT from the last step only", points=2):
         grads = t.expect_tuple(
             t.expect_tuple(t.call(*args, y), 2, "the result")[1], 7, "grads"
         )
@@ -218,37 +222,42 @@ TRUNC_NAMES = ("dx", "dh0", "dWxh", "dWhh", "dbh")
 
 @SET.exercise("2.3", "rnn_backward_truncated", points=5)
 def _(t):
-    with t.case("k >= T is full BPTT (the package's rnn_backward)", points=1):
+    def expect_grads(got, expected, label, names=TRUNC_NAMES):
+        for name, g, e in zip(TRUNC_NAMES, got, expected):
+            if name in names:
+                t.expect_close(g, e, f"{name} {label}", rtol=1e-8, atol=1e-12)
+
+    no_dh0 = ("dx", "dWxh", "dWhh", "dbh")
+    with t.case("k >= T is full BPTT: dx and the weight gradients", points=1):
         dh, cache, _ = _truncated_case(41, 3, 6, 2, 4, 6)
         full = rnn_backward(dh, cache)
         for k in (6, 10):
             got = t.expect_tuple(t.call(dh, cache, k), 5, "the result")
-            for name, g, e in zip(TRUNC_NAMES, got, full):
-                t.expect_close(g, e, f"{name} with k={k}", rtol=1e-8, atol=1e-12)
-    with t.case("k = 1: no gradient flows from one step to the previous one", points=1):
+            expect_grads(got, full, f"with k={k} >= T=6", no_dh0)
+    with t.case(
+        "k = 1: no gradient flows from a step to the one before (dx, weights)", points=1
+    ):
         dh, cache, expected = _truncated_case(42, 2, 5, 3, 4, 1)
         got = t.expect_tuple(t.call(dh, cache, 1), 5, "the result")
-        for name, g, e in zip(TRUNC_NAMES, got, expected):
-            t.expect_close(g, e, f"{name} with k=1", rtol=1e-8, atol=1e-12)
-    with t.case("windows of k = 3 over T = 9 steps", points=1):
-        dh, cache, expected = _truncated_case(43, 3, 9, 2, 5, 3)
-        got = t.expect_tuple(t.call(dh, cache, 3), 5, "the result")
-        for name, g, e in zip(TRUNC_NAMES, got, expected):
-            t.expect_close(g, e, f"{name} with T=9, k=3", rtol=1e-8, atol=1e-12)
-    with t.case("a last window shorter than k (T = 7, k = 3)", points=1):
-        dh, cache, expected = _truncated_case(44, 2, 7, 3, 4, 3)
-        got = t.expect_tuple(t.call(dh, cache, 3), 5, "the result")
-        for name, g, e in zip(TRUNC_NAMES, got, expected):
-            t.expect_close(g, e, f"{name} with T=7, k=3", rtol=1e-8, atol=1e-12)
-    with t.case("edge sizes: N=1, H=1, T=1", points=1):
+        expect_grads(got, expected, "with k=1", no_dh0)
+    with t.case(
+        "windows of k = 3 over T = 9, and a last window shorter than k (T = 7)",
+        points=1,
+    ):
+        for seed, N, T, D, H in [(43, 3, 9, 2, 5), (44, 2, 7, 3, 4)]:
+            dh, cache, expected = _truncated_case(seed, N, T, D, H, 3)
+            got = t.expect_tuple(t.call(dh, cache, 3), 5, "the result")
+            expect_grads(got, expected, f"with T={T}, k=3", no_dh0)
+    with t.case(
+        "dh0: the gradient the first window sends into the true h0 (not dropped)",
+        points=1,
+    ):
+        for seed, T, k in [(41, 6, 6), (44, 7, 3), (42, 5, 1)]:
+            dh, cache, expected = _truncated_case(seed, 2, T, 3, 4, k)
+            got = t.expect_tuple(t.call(dh, cache, k), 5, "the result")
+            expect_grads(got, expected, f"with T={T}, k={k}", ("dh0",))
+    with t.case("edge sizes: N=1, H=1, T=1 (all five gradients)", points=1):
         for seed, N, T, H, k in [(45, 1, 5, 3, 2), (46, 2, 4, 1, 2), (47, 1, 1, 1, 1)]:
             dh, cache, expected = _truncated_case(seed, N, T, 2, H, k)
             got = t.expect_tuple(t.call(dh, cache, k), 5, "the result")
-            for name, g, e in zip(TRUNC_NAMES, got, expected):
-                t.expect_close(
-                    g,
-                    e,
-                    f"{name} for N={N}, T={T}, H={H}, k={k}",
-                    rtol=1e-8,
-                    atol=1e-12,
-                )
+            expect_grads(got, expected, f"for N={N}, T={T}, H={H}, k={k}")

@@ -215,7 +215,7 @@ def _model(seed, N, T, D, H, V):
 
 
 def _grads_with_bugs(params, targets, mask, bugs=()):
-    """Analytic gradients, with the named bugs planted (a plain loop, independent of the package)."""
+    """Analytic gradients with the named bugs planted (a plain loop, not the package)."""
     p = params
     h, _ = rnn_forward(p["x"], p["h0"], p["Wxh"], p["Whh"], p["bh"])
     s, cache = temporal_affine_forward(h, p["Why"], p["by"])
@@ -252,11 +252,12 @@ def _expect_names(t, got, expected, what):
     )
 
 
-@SET.exercise("3.3", "buggy_parameters", points=5, time_limit=30.0)
+@SET.exercise("3.3", "buggy_parameters", points=6, time_limit=30.0)
 def _(t):
     params, targets, mask, loss = _model(33, 3, 5, 3, 4, 5)
     with t.case(
-        "correct gradients: no parameter is reported, even for a loss scaled by 2**20",
+        "no false alarm (correct gradients, also for a loss scaled by 2**20), "
+        "and a bug in dby is found",
         points=1,
     ):
         grads = _grads_with_bugs(params, targets, mask)
@@ -271,6 +272,9 @@ def _(t):
             [],
             "correct gradients of the loss times 2**20 (compare relative, not absolute, errors)",
         )
+        # an answer that never reports anything must not earn this point
+        buggy = _grads_with_bugs(params, targets, mask, ("by_mean",))
+        _expect_names(t, t.call(loss, buggy, params), ["by"], "dby averaged over steps")
     with t.case("an off-by-one in dWhh: only Whh is reported", points=1):
         grads = _grads_with_bugs(params, targets, mask, ("off_by_one",))
         _expect_names(
@@ -305,4 +309,26 @@ def _(t):
             t.call(big_loss, grads, big),
             ["Why"],
             "a bug in dWhy of the larger model",
+        )
+    with t.case(
+        "at most max_entries entries per array are checked (counted calls of loss)",
+        points=1,
+    ):
+        grads = _grads_with_bugs(params, targets, mask, ("off_by_one",))
+        calls = []
+
+        def counted_loss(p):
+            calls.append(1)
+            return loss(p)
+
+        m = 4
+        got = t.call(counted_loss, grads, params, max_entries=m)
+        _expect_names(t, got, ["Whh"], f"dWhh paired with h_t, max_entries={m}")
+        # two evaluations per checked entry, plus one spare evaluation per array
+        allowed = sum(2 * min(m, v.size) + 1 for v in params.values())
+        t.expect(
+            len(calls) <= allowed,
+            f"with max_entries={m} the loss may be evaluated at most {allowed} times "
+            f"({len(params)} arrays, 2 evaluations per checked entry), but it was "
+            f"evaluated {len(calls)} times: check a random subset, not every entry",
         )

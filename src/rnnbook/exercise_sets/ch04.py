@@ -2,8 +2,10 @@
 
 Expected values are computed here, independently of the learner's code: top-k probabilities by
 sorting and a plain softmax written out row by row, bigram cross-entropies by counting pairs in a
-Python loop, and RMSprop by the update rule written out step by step (the form of
-``torch.optim.RMSprop`` with ``momentum=0, centered=False``).
+Python loop, RMSprop by the update rule written out step by step (the form of
+``torch.optim.RMSprop`` with ``momentum=0, centered=False``), and the character model's loss
+with one-hot vectors, one sequence and one step at a time, differentiated by centred
+differences.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import numpy as np
 
 from rnnbook.grading import ExerciseSet
+from rnnbook.scratch.gradcheck import numerical_gradient
 
 SET = ExerciseSet("04", "Training a character-level RNN")
 
@@ -248,3 +251,137 @@ def _(t):
         t.expect_close(
             got[0]["w"], exp_p["w"], "new_params['w']", rtol=1e-10, atol=1e-14
         )
+
+
+# --------------------------------------------------------------------------------------------
+# 4.4 The training step of a character model with an embedding lookup
+
+
+CHAR_NAMES = ("Wxh", "Whh", "bh", "Why", "by")
+
+
+def _char_params(rng, V, H):
+    k = 1.0 / np.sqrt(H)
+    shapes = {"Wxh": (H, V), "Whh": (H, H), "bh": (H,), "Why": (V, H), "by": (V,)}
+    return {name: rng.uniform(-k, k, size=s) for name, s in shapes.items()}
+
+
+def _char_forward(params, inputs, targets, h0):
+    """Mean loss and final states, with one-hot inputs, one sequence and one step at a time."""
+    V = params["Why"].shape[0]
+    N, T = inputs.shape
+    total, h_last = 0.0, np.empty_like(h0)
+    for n in range(N):
+        h = h0[n]
+        for t in range(T):
+            x = np.zeros(V)
+            x[inputs[n, t]] = 1.0
+            h = np.tanh(params["Wxh"] @ x + params["Whh"] @ h + params["bh"])
+            s = params["Why"] @ h + params["by"]
+            total += np.log(np.sum(np.exp(s - s.max()))) + s.max() - s[targets[n, t]]
+        h_last[n] = h
+    return total / (N * T), h_last
+
+
+def _char_case(seed, N, T, V, H, carried=False, repeat=False):
+    rng = np.random.default_rng(seed)
+    params = _char_params(rng, V, H)
+    inputs = rng.integers(0, V, size=(N, T))
+    if repeat:  # the same character read by every sequence at two steps
+        inputs[:, 1] = 2
+        inputs[:, -1] = 2
+    targets = rng.integers(0, V, size=(N, T))
+    h0 = 0.5 * rng.standard_normal((N, H)) if carried else np.zeros((N, H))
+    loss, h_last = _char_forward(params, inputs, targets, h0)
+    work = {k: v.copy() for k, v in params.items()}
+    grads = {
+        name: numerical_gradient(
+            lambda _: _char_forward(work, inputs, targets, h0)[0], work[name]
+        )
+        for name in CHAR_NAMES
+    }
+    return (params, inputs, targets, h0), loss, grads, h_last
+
+
+def _expect_step(t, got, what):
+    loss, grads, h_last = t.expect_tuple(got, 3, f"{what}: the result")
+    t.expect(
+        isinstance(grads, dict) and set(grads) == set(CHAR_NAMES),
+        f"{what}: grads should be a dict with the keys {list(CHAR_NAMES)}",
+    )
+    return loss, grads, h_last
+
+
+@SET.exercise("4.4", "char_rnn_step", points=6)
+def _(t):
+    args, loss, grads, h_last = _char_case(44, 2, 5, 6, 4)
+    with t.case(
+        "the loss (mean over all N*T characters) and h_last from h0 = 0", points=1
+    ):
+        got_loss, _, got_h = _expect_step(t, t.call(*args), "char_rnn_step")
+        t.expect_close(got_loss, loss, "the loss", rtol=1e-7, atol=1e-10)
+        t.expect_shape(got_h, h_last.shape, "h_last")
+        t.expect_close(got_h, h_last, "h_last", rtol=1e-7, atol=1e-10)
+    with t.case("dWhy and dby (the output layer, summed over steps)", points=1):
+        _, got, _ = _expect_step(t, t.call(*args), "char_rnn_step")
+        for name in ("Why", "by"):
+            t.expect_close(
+                got[name], grads[name], f"grads[{name!r}]", rtol=1e-5, atol=1e-8
+            )
+    with t.case("dWhh, dbh and dWxh: backpropagation through time", points=1):
+        _, got, _ = _expect_step(t, t.call(*args), "char_rnn_step")
+        for name in ("Whh", "bh", "Wxh"):
+            t.expect_close(
+                got[name], grads[name], f"grads[{name!r}]", rtol=1e-5, atol=1e-8
+            )
+    with t.case(
+        "dWxh when several sequences read the same character at the same step", points=1
+    ):
+        args_r, _, grads_r, _ = _char_case(45, 3, 4, 5, 3, repeat=True)
+        _, got, _ = _expect_step(t, t.call(*args_r), "char_rnn_step")
+        t.expect_close(
+            got["Wxh"],
+            grads_r["Wxh"],
+            "grads['Wxh'] with a character repeated across the batch (every read adds up)",
+            rtol=1e-5,
+            atol=1e-8,
+        )
+    with t.case(
+        "a carried state: h0 is used, and two chunks in a row equal one long chunk",
+        points=1,
+    ):
+        args_c, loss_c, grads_c, h_last_c = _char_case(46, 2, 6, 5, 4, carried=True)
+        got_loss, got, got_h = _expect_step(t, t.call(*args_c), "char_rnn_step")
+        t.expect_close(
+            got_loss, loss_c, "the loss from a non-zero h0", rtol=1e-7, atol=1e-10
+        )
+        t.expect_close(got["Whh"], grads_c["Whh"], "grads['Whh'] from a non-zero h0")
+        params, inputs, targets, h0 = args_c
+        _, _, h_mid = _expect_step(
+            t, t.call(params, inputs[:, :3], targets[:, :3], h0), "the first half"
+        )
+        _, _, h_end = _expect_step(
+            t, t.call(params, inputs[:, 3:], targets[:, 3:], h_mid), "the second half"
+        )
+        t.expect_close(
+            h_end,
+            h_last_c,
+            "h_last after two chunks of 3 (vs one chunk of 6)",
+            rtol=1e-7,
+        )
+    with t.case("edge sizes: N = 1, T = 1, H = 1 (all gradients)", points=1):
+        for seed, N, T, V, H in [(47, 1, 3, 4, 2), (48, 3, 1, 4, 3), (49, 1, 1, 3, 1)]:
+            args_e, loss_e, grads_e, _ = _char_case(seed, N, T, V, H, carried=True)
+            got_loss, got, _ = _expect_step(t, t.call(*args_e), "char_rnn_step")
+            label = f"N={N}, T={T}, H={H}"
+            t.expect_close(
+                got_loss, loss_e, f"the loss for {label}", rtol=1e-7, atol=1e-10
+            )
+            for name in CHAR_NAMES:
+                t.expect_close(
+                    got[name],
+                    grads_e[name],
+                    f"grads[{name!r}] for {label}",
+                    rtol=1e-5,
+                    atol=1e-8,
+                )
