@@ -1,14 +1,22 @@
-"""Exercise set 05, "Vanishing and exploding gradients": tests for solutions/05_vanishing_exploding_gradients.
+"""Exercise set 05, "Vanishing and exploding gradients".
+
+Tests for solutions/05_vanishing_exploding_gradients.ipynb.
 
 Expected values are computed here, independently of the learner's code: step Jacobians by
 centred differences of a forward step written in this module, Jacobian products by multiplying
 explicit matrices in a loop (the order checked against finite differences in the package tests of
 chapter 5), and clipping by the formula of ``torch.nn.utils.clip_grad_norm_`` written out.
+
+The requirement of 5.2 ("one running matrix, one multiplication per distance") is tested by
+time: on a long sequence the learner's function must run within a generous factor of a
+running-product loop timed here at the same moment (a product rebuilt for every distance does
+T^2 / 2 multiplications and is about a hundred times slower).
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -90,9 +98,9 @@ def _tanh_sequence(rng, T, D, H, Whh, x_scale=1.0):
 def _product_norms(h, Whh):
     T, H = h.shape
     out = np.empty(T)
-    for d in range(
-        T
-    ):  # d_T/d_{T-d} = J_T J_{T-1} ... J_{T-d+1}, J_t = diag(1 - h_t^2) Whh
+    # d h_T / d h_{T-d} = J_T J_{T-1} ... J_{T-d+1} with J_t = diag(1 - h_t^2) Whh,
+    # rebuilt from scratch for every d: slow, but nothing can go wrong with the order
+    for d in range(T):
         P = np.eye(H)
         for t in range(T - 1, T - 1 - d, -1):
             P = P @ (np.diag(1.0 - h[t] ** 2) @ Whh)
@@ -100,7 +108,26 @@ def _product_norms(h, Whh):
     return out
 
 
-@SET.exercise("5.2", "jacobian_norms", points=3)
+_SLOWER = 10  # generous: a product rebuilt for every distance is ~100 times slower
+
+
+def _running_norms(h, Whh):
+    """The fast way, timed as the yardstick: one running product, one factor per distance."""
+    P = np.eye(Whh.shape[0])
+    out = [1.0]
+    for t in range(len(h) - 1, 0, -1):
+        P = P @ (np.diag(1.0 - h[t] ** 2) @ Whh)
+        out.append(np.linalg.norm(P, 2))
+    return np.array(out)
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+@SET.exercise("5.2", "jacobian_norms", points=4)
 def _(t):
     rng = np.random.default_rng(54)
     with t.case("a random tanh sequence (T = 7, H = 4)", points=1):
@@ -120,9 +147,8 @@ def _(t):
         points=1,
     ):
         Whh = rng.standard_normal((6, 6)) / np.sqrt(6)
-        Whh[0] *= (
-            3.0  # rows scaled unevenly: a wrong order of multiplication changes the norms
-        )
+        # rows scaled unevenly: a wrong order of multiplication changes the norms
+        Whh[0] *= 3.0
         h = _tanh_sequence(rng, 12, 2, 6, Whh)
         got = t.call(h, Whh)
         t.expect_close(
@@ -145,6 +171,25 @@ def _(t):
             "the norms (compare with 1.1**d)",
             rtol=1e-4,
             atol=0,
+        )
+    with t.case(
+        "one running matrix: T = 1000 steps cost about T products",
+        points=1,
+    ):
+        Whh = rng.standard_normal((4, 4)) / 2.0
+        h = _tanh_sequence(rng, 1000, 2, 4, Whh)
+        reference = min(_timed(_running_norms, h, Whh)[1] for _ in range(3))
+        got, seconds = _timed(t.call, h, Whh)
+        if (
+            seconds > _SLOWER * reference + 0.03
+        ):  # a second try, in case the machine stalled
+            got, seconds = _timed(t.call, h, Whh)
+        t.expect_close(got, _running_norms(h, Whh), "the norms", rtol=1e-6, atol=1e-12)
+        t.expect(
+            seconds <= _SLOWER * reference + 0.03,
+            f"took {seconds:.2f} s where one running product takes {reference:.3f} s: "
+            "keep one matrix P and multiply it by one new Jacobian per distance instead "
+            "of rebuilding the product for every d",
         )
 
 

@@ -1,14 +1,25 @@
-"""Exercise set 06, "LSTM": tests for solutions/06_lstm.
+"""Exercise set 06, "LSTM": tests for solutions/06_lstm.ipynb.
 
-Expected values are computed here, independently of the learner's code: the peephole step from
-the equations written gate by gate below; the coupled input-forget LSTM through its equivalence
-with a standard LSTM (``1 - sigma(a) = sigma(-a)``) run by the package's ``lstm_forward``; the
-cell-state gradient by the package's ``lstm_backward``; the forgetting horizon in closed form.
+Expected values are computed here, independently of the learner's code: the peephole step
+from the equations written gate by gate below; the coupled input-forget LSTM through its
+equivalence with a standard LSTM (``1 - sigma(a) = sigma(-a)``) run by the package's
+``lstm_forward``; the cell-state gradient by the package's ``lstm_backward``; the forgetting
+horizon by running the leak sigma(b_f)^k step by step (not the closed form the learner
+writes); the peephole step backward pass (6.5) by centred finite differences of the
+peephole forward step written here, so neither the package's nor the learner's
+backward pass is the yardstick.
+
+"No loop over time" in 6.3 is tested by time: on a sequence of 50 000 steps the learner's
+function must run within a generous factor of a vectorised version timed at the same moment
+(a Python loop over the steps is about a hundred times slower).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import time
 
 import numpy as np
 
@@ -104,7 +115,8 @@ def _(t):
 
 
 def _cifg_reference(x, h0, c0, Wx, Wh, b):
-    """A CIFG LSTM (blocks i, g, o) is a standard LSTM whose forget block is minus its input block."""
+    """A CIFG LSTM (blocks i, g, o) is a standard LSTM whose forget block is minus its input
+    block."""
     H = h0.shape[1]
     i_, g_, o_ = slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H)
     Wx4 = np.concatenate([Wx[i_], -Wx[i_], Wx[g_], Wx[o_]])
@@ -171,7 +183,23 @@ def _carousel_case(seed, N, T, D, H):
     return (x, Wx, b, dc_T), dc0
 
 
-@SET.exercise("6.3", "dc0_through_forget_gates", points=3)
+_SLOWER = 10  # generous: a Python loop over 50 000 steps is ~100 times slower
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def _dc0_vectorised(x, Wx, b, dc_T):
+    """The yardstick for the timing case: all forget gates at once, one product over time."""
+    H = dc_T.shape[1]
+    f = _sigmoid(x @ Wx[H : 2 * H].T + b[H : 2 * H])
+    return dc_T * np.exp(np.sum(np.log(f), axis=1))
+
+
+@SET.exercise("6.3", "dc0_through_forget_gates", points=4)
 def _(t):
     args, expected = _carousel_case(81, 3, 5, 4, 6)
     with t.case("returns an array of shape (N, H)", points=1):
@@ -189,6 +217,29 @@ def _(t):
         t.expect_close(
             t.call(*args2), expected2, "dc0 for N=1, T=30, H=1", rtol=1e-7, atol=1e-14
         )
+    with t.case(
+        "no loop over time: T = 50 000 steps in about the time of one", points=1
+    ):
+        rng = np.random.default_rng(84)
+        T_long, H = 50_000, 2
+        x = rng.standard_normal((1, T_long, 1))
+        Wx = 0.1 * rng.standard_normal((4 * H, 1))
+        b = np.zeros(4 * H)
+        b[H : 2 * H] = 9.0  # f close to 1, so the product over 50 000 steps stays > 0
+        dc_T = np.ones((1, H))
+        expected = _dc0_vectorised(x, Wx, b, dc_T)
+        reference = min(_timed(_dc0_vectorised, x, Wx, b, dc_T)[1] for _ in range(3))
+        limit = _SLOWER * reference + 0.02
+        got, seconds = _timed(t.call, x, Wx, b, dc_T)
+        if seconds > limit:  # a second try, in case the machine stalled
+            got, seconds = _timed(t.call, x, Wx, b, dc_T)
+        t.expect_close(got, expected, "dc0 for T = 50 000", rtol=1e-6, atol=0)
+        t.expect(
+            seconds <= limit,
+            f"took {seconds:.2f} s where a vectorised version takes {reference:.3f} s: "
+            "compute all forget gates with one product and multiply them along the time "
+            "axis instead of looping over the steps",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,9 +247,13 @@ def _(t):
 
 
 def _horizon(forget_bias, fraction):
-    return math.ceil(
-        math.log(fraction) / math.log(1.0 / (1.0 + math.exp(-forget_bias)))
-    )
+    """Run the leak: keep multiplying by sigma(b_f) and count the steps until <= fraction."""
+    keep = 1.0 / (1.0 + math.exp(-forget_bias))
+    content, k = 1.0, 0
+    while content > fraction:
+        content *= keep
+        k += 1
+    return k
 
 
 @SET.exercise("6.4", "forgetting_horizon", points=2)
@@ -220,3 +275,140 @@ def _(t):
                 _horizon(bf, frac),
                 f"horizon for b_f = {bf}, fraction {frac}",
             )
+
+
+# --------------------------------------------------------------------------------------------
+# Shared by 6.5 and 7.5: a package helper the exercise asks the learner not to call
+
+
+@contextlib.contextmanager
+def forbidden_helpers(t, module, names):
+    """Record calls of ``module.<name>`` made by the learner's code while the block runs.
+
+    Yields a list that collects the names called. The module attributes and any name in the
+    learner's namespace bound to one of these functions (``from ... import name as alias``)
+    are replaced by recording wrappers for the duration of the block, then restored.
+    """
+    called = []
+    originals = {name: getattr(module, name) for name in names}
+
+    def spy(name, fn):
+        @functools.wraps(fn)
+        def recording(*args, **kwargs):
+            called.append(name)
+            return fn(*args, **kwargs)
+
+        return recording
+
+    spies = {name: spy(name, fn) for name, fn in originals.items()}
+    namespace = getattr(t.func, "__globals__", None)
+    if not isinstance(namespace, dict):
+        namespace = t.namespace if isinstance(t.namespace, dict) else {}
+    aliases = {
+        key: name
+        for key, value in list(namespace.items())
+        for name, fn in originals.items()
+        if value is fn
+    }
+    try:
+        for name, fn in spies.items():
+            setattr(module, name, fn)
+        for key, name in aliases.items():
+            namespace[key] = spies[name]
+        yield called
+    finally:
+        for name, fn in originals.items():
+            setattr(module, name, fn)
+        for key, name in aliases.items():
+            namespace[key] = originals[name]
+
+
+def expect_not_called(t, called, module_name):
+    t.expect(
+        not called,
+        f"your function calls the package's `{called[0] if called else ''}` "
+        f"(from {module_name}), which this exercise asks you to write yourself",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# 6.5 The backward pass of an LSTM step with peepholes (hard)
+
+
+def _numerical_grads(step, args, upstream, eps=1e-6):
+    """Centred differences of L = sum(out_k * upstream_k) with respect to every argument."""
+
+    def loss(values):
+        return sum(np.sum(o * u) for o, u in zip(step(*values), upstream))
+
+    grads = []
+    for k, a in enumerate(args):
+        grad = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            plus = [v.copy() for v in args]
+            minus = [v.copy() for v in args]
+            plus[k][idx] += eps
+            minus[k][idx] -= eps
+            grad[idx] = (loss(plus) - loss(minus)) / (2 * eps)
+        grads.append(grad)
+    return grads
+
+
+_PEEPHOLE_GRADS = ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db", "dP")
+
+
+def _peephole_backward_case(seed, N, D, H, dh=True, dc=True, zero_peepholes=False):
+    """Inputs (dh_next, dc_next, x, h_prev, c_prev, Wx, Wh, b, P) and the numerical grads."""
+    rng = np.random.default_rng(seed)
+    args = _lstm_params(rng, N, D, H)
+    P = np.zeros((3, H)) if zero_peepholes else rng.standard_normal((3, H))
+    dh_next = rng.standard_normal((N, H)) if dh else np.zeros((N, H))
+    dc_next = rng.standard_normal((N, H)) if dc else np.zeros((N, H))
+    expected = _numerical_grads(_peephole_reference, (*args, P), (dh_next, dc_next))
+    return (dh_next, dc_next, *args, P), expected
+
+
+@SET.exercise("6.5", "lstm_peephole_step_backward", points=6)
+def _(t):
+    import rnnbook.scratch.lstm as lstm_module
+
+    def call(*args):
+        helpers = ("lstm_step_backward", "lstm_backward")
+        with forbidden_helpers(t, lstm_module, helpers) as called:
+            got = t.call(*args)
+        expect_not_called(t, called, "rnnbook.scratch.lstm")
+        return t.expect_tuple(
+            got, 7, "the result (dx, dh_prev, dc_prev, dWx, dWh, db, dP)"
+        )
+
+    def expect_grads(got, expected, which, label=""):
+        for k in which:
+            name = f"{_PEEPHOLE_GRADS[k]} {label}".strip()
+            t.expect_close(got[k], expected[k], name, rtol=1e-5, atol=1e-7)
+
+    args, expected = _peephole_backward_case(101, 3, 4, 5)
+    with t.case("returns the seven gradients, each shaped like its input"):
+        got = call(*args)
+        for k, (name, value) in enumerate(zip(_PEEPHOLE_GRADS, args[2:])):
+            t.expect_shape(got[k], value.shape, name)
+    with t.case("P = 0, only dc_next arrives (dh_next = 0): the carousel through f"):
+        args1, expected1 = _peephole_backward_case(
+            102, 3, 4, 5, dh=False, zero_peepholes=True
+        )
+        expect_grads(call(*args1), expected1, range(7), "(P = 0, dh_next = 0)")
+    with t.case("P = 0, only dh_next arrives (dc_next = 0): through o and tanh(c_t)"):
+        args1, expected1 = _peephole_backward_case(
+            103, 3, 4, 5, dc=False, zero_peepholes=True
+        )
+        expect_grads(call(*args1), expected1, range(7), "(P = 0, dc_next = 0)")
+    with t.case("with peepholes: dc_prev collects the paths through f, i and p_i, p_f"):
+        expect_grads(call(*args), expected, [2])
+    with t.case("with peepholes: dx, dh_prev, dWx, dWh and db"):
+        expect_grads(call(*args), expected, [0, 1, 3, 4, 5])
+    with t.case(
+        "with peepholes: dP (o peeks at the new cell), also for N = 1 and H = 1"
+    ):
+        expect_grads(call(*args), expected, [6])
+        for seed, N, D, H in [(104, 1, 2, 3), (105, 2, 3, 1)]:
+            args2, expected2 = _peephole_backward_case(seed, N, D, H)
+            expect_grads(call(*args2), expected2, range(7), f"for N={N}, H={H}")

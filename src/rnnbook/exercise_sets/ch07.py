@@ -1,17 +1,19 @@
-"""Exercise set 07, "GRU": tests for solutions/07_gru.
+"""Exercise set 07, "GRU": tests for solutions/07_gru.ipynb.
 
 Expected values are computed here, independently of the learner's code: the original-convention
-GRU step by the package's ``gru_step_forward(variant="original")``; the Keras layout by
-``rnnbook.frameworks.keras_interop.gru_to_keras``; parameter counts from the formula written below; the
-minimal gated unit through its equivalence with an original GRU whose reset gate is f and whose
-update gate is 1 - f (``1 - sigma(a) = sigma(-a)``).
+GRU step from its equations written gate by gate below; the Keras layout entry by entry from
+the gate names (not with the package's ``gru_to_keras``, which 7.2 asks the learner not to use
+and which the check spies on); parameter counts by listing the tensors ``torch.nn.GRU``
+creates; the minimal gated unit through its equivalence with an original GRU whose reset gate
+is f and whose update gate is 1 - f (``1 - sigma(a) = sigma(-a)``), run by the package; the
+step backward pass (7.5) by centred finite differences of the forward step written here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.frameworks.keras_interop import gru_to_keras
+from rnnbook.exercise_sets.ch06 import expect_not_called, forbidden_helpers
 from rnnbook.grading import ExerciseSet
 from rnnbook.scratch.gru import gru_step_forward
 
@@ -32,6 +34,27 @@ def _gru_params(rng, N, D, H, blocks=3):
 # 7.1 The original GRU step from PyTorch-layout weights
 
 
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _original_step(x, h_prev, Wx, Wh, bx, bh):
+    """Cho et al.'s GRU, gate by gate (blocks r, z, n): the reset scales h_prev first."""
+    H = h_prev.shape[1]
+    W = {
+        g: (Wx[k * H : (k + 1) * H], Wh[k * H : (k + 1) * H])
+        for k, g in enumerate("rzn")
+    }
+    c = {
+        g: bx[k * H : (k + 1) * H] + bh[k * H : (k + 1) * H]
+        for k, g in enumerate("rzn")
+    }
+    r = _sigmoid(x @ W["r"][0].T + h_prev @ W["r"][1].T + c["r"])
+    z = _sigmoid(x @ W["z"][0].T + h_prev @ W["z"][1].T + c["z"])
+    n = np.tanh(x @ W["n"][0].T + (r * h_prev) @ W["n"][1].T + c["n"])
+    return (1.0 - z) * n + z * h_prev
+
+
 def _original_case(seed, N, D, H, open_reset=False):
     rng = np.random.default_rng(seed)
     args = _gru_params(rng, N, D, H)
@@ -41,26 +64,24 @@ def _original_case(seed, N, D, H, open_reset=False):
         Wh[:H] = 0.0
         bx[:H] = 40.0
         bh[:H] = 0.0
-    h_next, _ = gru_step_forward(*args, variant="original")
-    return args, h_next
+    return args, _original_step(*args)
 
 
 @SET.exercise("7.1", "gru_original_step", points=4)
 def _(t):
-    args, expected = _original_case(71, 3, 4, 5)
-    with t.case("returns h_next of shape (N, H)", points=1):
-        t.expect_shape(t.call(*args), (3, 5), "h_next")
+    # The reset placement is the one concept tested: a reset-after cell keeps only the first
+    # point (the update rule and gate order, checked with the reset gate forced open).
     with t.case(
-        "with the reset gate forced open (r = 1): gate order r, z, n and the update rule",
-        points=1,
+        "the reset gate forced open (r = 1): gate order r, z, n and the update rule"
     ):
         args1, expected1 = _original_case(72, 3, 4, 5, open_reset=True)
-        t.expect_close(
-            t.call(*args1), expected1, "h_next with r = 1", rtol=1e-7, atol=1e-10
-        )
-    with t.case("the reset gate scales h_prev BEFORE the product with W_hn", points=1):
+        got = t.call(*args1)
+        t.expect_shape(got, (3, 5), "h_next")
+        t.expect_close(got, expected1, "h_next with r = 1", rtol=1e-7, atol=1e-10)
+    with t.case("the reset gate scales h_prev BEFORE the product with W_hn", points=2):
+        args, expected = _original_case(71, 3, 4, 5)
         t.expect_close(t.call(*args), expected, "h_next", rtol=1e-7, atol=1e-10)
-    with t.case("edge sizes: a batch of one, one hidden unit", points=1):
+    with t.case("edge sizes: a batch of one, one hidden unit"):
         for seed, N, D, H in [(73, 1, 3, 4), (74, 3, 2, 1), (75, 1, 1, 1)]:
             args2, expected2 = _original_case(seed, N, D, H)
             t.expect_close(
@@ -76,39 +97,60 @@ def _(t):
 # 7.2 PyTorch -> Keras
 
 
+_TORCH_BLOCK = {"r": 0, "z": 1, "n": 2}  # torch.nn.GRU's gate order
+_KERAS_GATES = ("z", "r", "n")  # Keras' order (Keras calls the candidate "h")
+
+
+def _to_keras(Wx, Wh, bx, bh):
+    """Entry by entry: Keras column k*H + j of gate KERAS[k] is row TORCH[gate]*H + j."""
+    H = Wh.shape[1]
+    kernel = np.empty((Wx.shape[1], 3 * H))
+    recurrent_kernel = np.empty((H, 3 * H))
+    bias = np.empty((2, 3 * H))
+    for k, gate in enumerate(_KERAS_GATES):
+        for j in range(H):
+            row, col = _TORCH_BLOCK[gate] * H + j, k * H + j
+            kernel[:, col] = Wx[row, :]
+            recurrent_kernel[:, col] = Wh[row, :]
+            bias[0, col], bias[1, col] = bx[row], bh[row]
+    return kernel, recurrent_kernel, bias
+
+
 def _keras_case(seed, D, H):
     rng = np.random.default_rng(seed)
     _, _, Wx, Wh, bx, bh = _gru_params(rng, 1, D, H)
-    return (Wx, Wh, bx, bh), gru_to_keras(Wx, Wh, bx, bh, reset_after=True)
+    return (Wx, Wh, bx, bh), _to_keras(Wx, Wh, bx, bh)
 
 
 @SET.exercise("7.2", "torch_gru_to_keras", points=4)
 def _(t):
+    import rnnbook.frameworks.keras_interop as keras_interop
+
+    def call(*args):
+        helpers = ("gru_to_keras", "reorder_gates")
+        with forbidden_helpers(t, keras_interop, helpers) as called:
+            got = t.call(*args)
+        expect_not_called(t, called, "rnnbook.frameworks.keras_interop")
+        return t.expect_tuple(got, 3, "the result (kernel, recurrent_kernel, bias)")
+
     args, (kernel, recurrent_kernel, bias) = _keras_case(81, 3, 4)
     with t.case(
-        "returns (kernel, recurrent_kernel, bias) of shapes (D, 3H), (H, 3H), (2, 3H)",
-        points=1,
+        "returns (kernel, recurrent_kernel, bias) of shapes (D, 3H), (H, 3H), (2, 3H)"
     ):
-        got = t.expect_tuple(t.call(*args), 3, "the result")
+        got = call(*args)
         t.expect_shape(got[0], (3, 12), "kernel")
         t.expect_shape(got[1], (4, 12), "recurrent_kernel")
         t.expect_shape(got[2], (2, 12), "bias")
-    with t.case("kernel: transposed, gate blocks in Keras' order z, r, h", points=1):
-        got = t.expect_tuple(t.call(*args), 3, "the result")
-        t.expect_close(got[0], kernel, "kernel", rtol=0, atol=0)
-    with t.case("recurrent_kernel: transposed, gate blocks z, r, h", points=1):
-        got = t.expect_tuple(t.call(*args), 3, "the result")
+    with t.case("kernel: transposed, gate blocks in Keras' order z, r, h"):
+        t.expect_close(call(*args)[0], kernel, "kernel", rtol=0, atol=0)
+    with t.case("recurrent_kernel: transposed, gate blocks z, r, h"):
+        got = call(*args)
         t.expect_close(got[1], recurrent_kernel, "recurrent_kernel", rtol=0, atol=0)
-    with t.case(
-        "bias: row 0 the input bias, row 1 the recurrent bias, each in order z, r, h",
-        points=1,
-    ):
-        got = t.expect_tuple(t.call(*args), 3, "the result")
-        t.expect_close(got[2], bias, "bias", rtol=0, atol=0)
+    with t.case("bias: row 0 the input bias, row 1 the recurrent bias, order z, r, h"):
+        t.expect_close(call(*args)[2], bias, "bias", rtol=0, atol=0)
         args1, expected1 = _keras_case(82, 1, 1)
-        got = t.expect_tuple(t.call(*args1), 3, "the result")
         t.expect_close(
-            list(got),
+            list(call(*args1)),
             list(expected1),
             "(kernel, recurrent_kernel, bias) for D = H = 1",
             rtol=0,
@@ -121,12 +163,19 @@ def _(t):
 
 
 def _gru_count(D, H, num_layers, bidirectional):
-    directions = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        inputs = D if layer == 0 else directions * H
-        total += directions * 3 * (H * inputs + H * H + 2 * H)
-    return total
+    """List the tensors torch.nn.GRU creates (weight_ih_l{k}[_reverse], ...) and add them up."""
+    suffixes = ["", "_reverse"] if bidirectional else [""]
+    shapes = {}
+    for k in range(num_layers):
+        d_in = (
+            D if k == 0 else len(suffixes) * H
+        )  # layer k reads the states of layer k - 1
+        for sfx in suffixes:
+            shapes[f"weight_ih_l{k}{sfx}"] = (3 * H, d_in)
+            shapes[f"weight_hh_l{k}{sfx}"] = (3 * H, H)
+            shapes[f"bias_ih_l{k}{sfx}"] = (3 * H,)
+            shapes[f"bias_hh_l{k}{sfx}"] = (3 * H,)
+    return sum(int(np.prod(shape)) for shape in shapes.values())
 
 
 @SET.exercise("7.3", "gru_param_count", points=3)
@@ -193,3 +242,70 @@ def _(t):
                 rtol=1e-7,
                 atol=1e-10,
             )
+
+
+# --------------------------------------------------------------------------------------------
+# 7.5 The backward pass of the original GRU step (hard)
+
+
+def _numerical_grads(args, dh_next, eps=1e-6):
+    """Centred differences of L = sum(h_next * dh_next) with respect to every argument."""
+    grads = []
+    for k, a in enumerate(args):
+        grad = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            plus = [v.copy() for v in args]
+            minus = [v.copy() for v in args]
+            plus[k][idx] += eps
+            minus[k][idx] -= eps
+            grad[idx] = np.sum(
+                (_original_step(*plus) - _original_step(*minus)) * dh_next
+            )
+            grad[idx] /= 2 * eps
+        grads.append(grad)
+    return grads
+
+
+_GRU_GRADS = ("dx", "dh_prev", "dWx", "dWh", "dbx", "dbh")
+
+
+def _backward_case(seed, N, D, H, open_reset=False):
+    args, _ = _original_case(seed, N, D, H, open_reset=open_reset)
+    dh_next = np.random.default_rng(seed + 1000).standard_normal((N, H))
+    return (dh_next, *args), _numerical_grads(args, dh_next)
+
+
+@SET.exercise("7.5", "gru_original_step_backward", points=6)
+def _(t):
+    import rnnbook.scratch.gru as gru_module
+
+    def call(*args):
+        helpers = ("gru_step_backward", "gru_backward")
+        with forbidden_helpers(t, gru_module, helpers) as called:
+            got = t.call(*args)
+        expect_not_called(t, called, "rnnbook.scratch.gru")
+        return t.expect_tuple(got, 6, "the result (dx, dh_prev, dWx, dWh, dbx, dbh)")
+
+    def expect_grads(got, expected, which, label=""):
+        for k in which:
+            name = f"{_GRU_GRADS[k]} {label}".strip()
+            t.expect_close(got[k], expected[k], name, rtol=1e-5, atol=1e-7)
+
+    args, expected = _backward_case(111, 3, 4, 5)
+    with t.case("returns the six gradients, each shaped like its input"):
+        got = call(*args)
+        for k, (name, value) in enumerate(zip(_GRU_GRADS, args[1:])):
+            t.expect_shape(got[k], value.shape, name)
+    with t.case("reset gate forced open (r = 1): the update gate and the candidate"):
+        args1, expected1 = _backward_case(112, 3, 4, 5, open_reset=True)
+        expect_grads(call(*args1), expected1, range(6), "(r = 1)")
+    with t.case("dh_prev: through z, through r and W_hn (r * h_prev), and directly"):
+        expect_grads(call(*args), expected, [1])
+    with t.case("dx, dWx and dbx"):
+        expect_grads(call(*args), expected, [0, 2, 4])
+    with t.case("dWh and dbh: W_hn multiplies r * h_prev, not h_prev"):
+        expect_grads(call(*args), expected, [3, 5])
+    with t.case("edge sizes: a batch of one, one hidden unit"):
+        for seed, N, D, H in [(113, 1, 2, 3), (114, 2, 3, 1)]:
+            args2, expected2 = _backward_case(seed, N, D, H)
+            expect_grads(call(*args2), expected2, range(6), f"for N={N}, H={H}")
