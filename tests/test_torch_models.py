@@ -1,4 +1,5 @@
-"""Tests for rnnbook.frameworks.torch_models: shapes for every cell, agreement with the NumPy RNN, training."""
+"""Tests for rnnbook.frameworks.torch_models: shapes for every cell, agreement with the NumPy
+RNN, training, parameter counts and the weights of stacked / bidirectional RNNs."""
 
 import numpy as np
 import pytest
@@ -6,19 +7,27 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rnnbook.data.tasks import adding_problem  # noqa: E402
-from rnnbook.frameworks.torch_models import SequenceModel, as_tensor, evaluate, train  # noqa: E402
+from rnnbook.frameworks.torch_models import (  # noqa: E402
+    SequenceModel,
+    as_tensor,
+    count_parameters,
+    deep_rnn_weights_from_torch,
+    evaluate,
+    load_deep_rnn_weights,
+    train,
+)
 from rnnbook.scratch.rnn import rnn_forward  # noqa: E402
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("N, T, D, H, O", [(4, 7, 3, 5, 2), (1, 1, 1, 1, 1)])
-def test_forward_shapes(cell, N, T, D, H, O):
+@pytest.mark.parametrize("N, T, D, H, n_out", [(4, 7, 3, 5, 2), (1, 1, 1, 1, 1)])
+def test_forward_shapes(cell, N, T, D, H, n_out):
     torch.manual_seed(0)
     x = torch.randn(N, T, D)
-    last = SequenceModel(cell, D, H, O, readout="last")
-    every = SequenceModel(cell, D, H, O, readout="all")
-    assert last(x).shape == (N, O)
-    assert every(x).shape == (N, T, O)
+    last = SequenceModel(cell, D, H, n_out, readout="last")
+    every = SequenceModel(cell, D, H, n_out, readout="all")
+    assert last(x).shape == (N, n_out)
+    assert every(x).shape == (N, T, n_out)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -33,8 +42,8 @@ def test_last_readout_is_last_step_of_all_readout(cell):
 
 def test_rnn_model_matches_numpy_reference_float64():
     rng = np.random.default_rng(0)
-    N, T, D, H, O = 3, 5, 2, 4, 1
-    model = SequenceModel("rnn", D, H, O).double()
+    N, T, D, H, n_out = 3, 5, 2, 4, 1
+    model = SequenceModel("rnn", D, H, n_out).double()
     x = rng.normal(size=(N, T, D))
     p = {k: v.detach().numpy() for k, v in model.named_parameters()}
     h, _ = rnn_forward(
@@ -107,3 +116,40 @@ def test_tiny_training_run_reduces_loss(one_thread):
     assert history["test_loss"][-1] < 0.5 * min(history["test_loss"][0], 1 / 6)
     loss, _ = evaluate(model, *test, mse)
     assert loss == pytest.approx(history["test_loss"][-1])
+
+
+def test_count_parameters_matches_formula():
+    D, H, n_out = 2, 7, 1
+    assert (
+        count_parameters(SequenceModel("rnn", D, H, n_out))
+        == H * (D + H + 2) + H * n_out + n_out
+    )
+    assert (
+        count_parameters(SequenceModel("lstm", D, H, n_out))
+        == 4 * H * (D + H + 2) + H + 1
+    )
+
+
+def test_deep_rnn_weight_round_trip_and_bad_layouts():
+    layer = torch.nn.RNN(3, 4, num_layers=2, bidirectional=True)
+    layers = deep_rnn_weights_from_torch(layer)
+    assert [len(row) for row in layers] == [2, 2]
+    assert layers[1][1][0].shape == (4, 8)
+    other = torch.nn.RNN(3, 4, num_layers=2, bidirectional=True)
+    load_deep_rnn_weights(other, layers)
+    for name, p in layer.named_parameters():
+        q = getattr(other, name)
+        if name.startswith("bias_hh"):
+            assert torch.all(q == 0)
+        elif name.startswith("bias_ih"):
+            hh = getattr(layer, name.replace("ih", "hh"))
+            torch.testing.assert_close(q, p + hh)
+        else:
+            torch.testing.assert_close(q, p)
+    with pytest.raises(ValueError, match="2 layers x 2 directions"):
+        load_deep_rnn_weights(other, layers[:1])
+    with pytest.raises(ValueError, match=r"weight_ih_l1 of shape \(4, 8\)"):
+        bad = [layers[0], [(layers[1][0][0][:, :4], *layers[1][0][1:]), layers[1][1]]]
+        load_deep_rnn_weights(other, bad)
+    with pytest.raises(ValueError, match="tanh"):
+        deep_rnn_weights_from_torch(torch.nn.RNN(3, 4, nonlinearity="relu"))

@@ -29,7 +29,45 @@ def _marked_product(x):
     return out
 
 
-@SET.exercise("8.1", "multiplication_problem", points=4)
+def _check_distribution(t, x, y, T):
+    """Frequencies on a large batch against the specification (tolerances ~6 standard errors).
+
+    With n rows, a frequency p has standard error sqrt(p (1 - p) / n); at n = 20000 and p = 1/5
+    that is 0.0028, so a tolerance of 0.02 never fails a correct generator by chance in practice
+    but catches fixed, skewed or half-ignoring marker positions and non-uniform values.
+    """
+    x = np.asarray(x)
+    half = T // 2
+    markers = x[..., 1] == 1.0
+    if not np.all(markers.sum(axis=1) == 2):
+        t.fail("every row needs exactly two markers")
+    first = markers[:, :half].argmax(axis=1)
+    second = markers[:, half:].argmax(axis=1) + half
+    for name, positions, lo, hi in (
+        ("first", first, 0, half),
+        ("second", second, half, T),
+    ):
+        freq = np.bincount(positions, minlength=T)[lo:hi] / len(positions)
+        expected = 1.0 / (hi - lo)
+        t.expect(
+            np.all(np.abs(freq - expected) < 0.02),
+            f"the {name} marker must be uniform over steps [{lo}, {hi}) for T = {T}: "
+            f"expected each step with frequency {expected:.2f}, got {np.round(freq, 3)}",
+        )
+    rows = np.arange(len(x))
+    for name, values in (
+        ("all values", x[..., 0].ravel()),
+        ("the marked values", np.concatenate([x[rows, first, 0], x[rows, second, 0]])),
+    ):
+        deciles = np.histogram(values, bins=10, range=(0.0, 1.0))[0] / values.size
+        t.expect(
+            np.all(np.abs(deciles - 0.1) < 0.015),
+            f"{name} must be uniform on [0, 1]: expected 10% in each tenth of [0, 1], "
+            f"got {np.round(100 * deciles, 1)} %",
+        )
+
+
+@SET.exercise("8.1", "multiplication_problem", points=5)
 def _(t):
     with t.case("returns x of shape (N, T, 2) and y of shape (N,)", points=1):
         out = t.call(5, 8, seed=0)
@@ -77,6 +115,11 @@ def _(t):
             np.array_equal(a, b), "two calls with seed=7 returned different batches"
         )
         t.expect(not np.array_equal(a, c), "seed=7 and seed=8 returned the same batch")
+    with t.case(
+        "on a large batch, markers are uniform within each half and values uniform on [0, 1]",
+        points=1,
+    ):
+        _check_distribution(t, *t.call(20_000, 10, seed=11), T=10)
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,9 +145,7 @@ def _(t):
             rtol=1e-9,
             atol=1e-12,
         )
-    with t.case(
-        "values in [-1, 1] (Hochreiter & Schmidhuber's range): constant 0", points=1
-    ):
+    with t.case("values in [-1, 1]: constant 0", points=1):
         t.expect_close(
             np.array(t.call(-1.0, 1.0), dtype=float),
             np.array(_product_baseline(-1.0, 1.0)),

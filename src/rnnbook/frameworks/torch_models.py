@@ -1,8 +1,11 @@
 """A small PyTorch sequence model and a compact training loop (imports torch).
 
-``SequenceModel`` wraps one of ``torch.nn.RNN`` (tanh), ``torch.nn.LSTM`` or ``torch.nn.GRU`` with a
-linear read-out, so that experiments compare cells and nothing else. ``train`` runs Adam with
-gradient-norm clipping on freshly generated batches and returns a history of test losses.
+``SequenceModel`` wraps one of ``torch.nn.RNN`` (tanh), ``torch.nn.LSTM`` or ``torch.nn.GRU``
+with a linear read-out, so that experiments compare cells and nothing else. ``train`` runs Adam
+with gradient-norm clipping on freshly generated batches and returns a history of test losses.
+``count_parameters`` counts trainable weights. ``load_deep_rnn_weights`` and
+``deep_rnn_weights_from_torch`` move the weights of a stacked / bidirectional ``torch.nn.RNN``
+to and from the layout of ``rnnbook.scratch.stacked``.
 
 Kept apart from the NumPy modules so that ``import rnnbook`` never pulls in torch.
 """
@@ -62,9 +65,8 @@ class SequenceModel(nn.Module):
         self.head = nn.Linear(hidden_size, output_size)
         if forget_bias is not None:
             H = hidden_size
-            with (
-                torch.no_grad()
-            ):  # PyTorch's gate order is (i, f, g, o) and it adds both biases
+            # PyTorch's gate order is (i, f, g, o) and it adds both biases.
+            with torch.no_grad():
                 for layer in range(num_layers):
                     getattr(self.rnn, f"bias_ih_l{layer}")[H : 2 * H].fill_(forget_bias)
                     getattr(self.rnn, f"bias_hh_l{layer}")[H : 2 * H].zero_()
@@ -73,7 +75,8 @@ class SequenceModel(nn.Module):
         """x: (N, T, D) -> (N, O) if readout == "last", else (N, T, O)."""
         if x.dim() != 3 or x.shape[-1] != self.rnn.input_size:
             raise ValueError(
-                f"expected x of shape (N, T, D) with D = {self.rnn.input_size}, got {tuple(x.shape)}"
+                f"expected x of shape (N, T, D) with D = {self.rnn.input_size}, "
+                f"got {tuple(x.shape)}"
             )
         h, _ = self.rnn(x)  # (N, T, H)
         if self.readout == "last":
@@ -187,3 +190,73 @@ def train(
                 bar.set_postfix(test_loss=f"{history['test_loss'][-1]:.4f}")
     history["seconds"] = time.perf_counter() - start
     return history
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _deep_rnn_names(layer: "nn.RNN"):
+    if not isinstance(layer, nn.RNN) or layer.nonlinearity != "tanh" or not layer.bias:
+        raise ValueError(
+            "expected a torch.nn.RNN with nonlinearity='tanh' and bias=True"
+        )
+    dirs = 2 if layer.bidirectional else 1
+    return [
+        [f"l{k}" + ("_reverse" if d else "") for d in range(dirs)]
+        for k in range(layer.num_layers)
+    ]
+
+
+def deep_rnn_weights_from_torch(layer: "nn.RNN") -> list:
+    """Weights of a (stacked, bidirectional) ``torch.nn.RNN`` as NumPy float64 arrays.
+
+    Returns ``layers[l][d] = (Wxh, Whh, bh)`` in the layout of ``rnnbook.scratch.stacked``,
+    with ``bh = bias_ih + bias_hh`` (PyTorch adds both biases).
+    """
+    out = []
+    with torch.no_grad():
+        for names in _deep_rnn_names(layer):
+            row = []
+            for suffix in names:
+                p = {
+                    k: getattr(layer, f"{k}_{suffix}").double().numpy().copy()
+                    for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                }
+                row.append(
+                    (p["weight_ih"], p["weight_hh"], p["bias_ih"] + p["bias_hh"])
+                )
+            out.append(row)
+    return out
+
+
+def load_deep_rnn_weights(layer: "nn.RNN", layers: list) -> None:
+    """Copy ``layers[l][d] = (Wxh, Whh, bh)`` (``rnnbook.scratch.stacked``) into ``layer``.
+
+    ``bias_ih`` receives ``bh`` and ``bias_hh`` is set to zero, because PyTorch adds both.
+    """
+    names = _deep_rnn_names(layer)
+    if len(layers) != len(names) or any(
+        len(a) != len(b) for a, b in zip(layers, names)
+    ):
+        raise ValueError(
+            f"layer has {len(names)} layers x {len(names[0])} directions; the weights have "
+            f"{len(layers)} layers x {[len(row) for row in layers]} directions"
+        )
+    with torch.no_grad():
+        for row, suffixes in zip(layers, names):
+            for (Wxh, Whh, bh), suffix in zip(row, suffixes):
+                for name, value in (
+                    ("weight_ih", Wxh),
+                    ("weight_hh", Whh),
+                    ("bias_ih", bh),
+                ):
+                    param = getattr(layer, f"{name}_{suffix}")
+                    if tuple(param.shape) != np.shape(value):
+                        raise ValueError(
+                            f"expected {name}_{suffix} of shape {tuple(param.shape)}, "
+                            f"got {np.shape(value)}"
+                        )
+                    param.copy_(torch.as_tensor(np.asarray(value), dtype=param.dtype))
+                getattr(layer, f"bias_hh_{suffix}").zero_()
