@@ -38,6 +38,9 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	@touch $@
 
 book: $(STAMP)
+	@# Execute the notebooks two at a time into the build's cache; the build then only renders
+	@# (and re-executes, with a traceback, any notebook that failed here).
+	@$(STAGE) execute-notebooks $(BIN)/python tools/prefill_cache.py --jobs 2
 	@$(STAGE) book $(BIN)/jupyter-book build . -W -n --keep-going
 	@$(STAGE) notebook-times $(BIN)/python tools/notebook_times.py
 
