@@ -1,27 +1,29 @@
 """Backward passes of the vanilla RNN and the temporal affine layer.
 
 Checked two independent ways, in float64:
-* centred differences (rnnbook.scratch.gradcheck) -- step <= 1e-7, whole model <= 1e-6 relative error;
+* centred differences (rnnbook.scratch.gradcheck) -- step <= 1e-7, whole model <= 1e-6
+  relative error;
 * PyTorch autograd through torch.nn.RNN / torch.nn.Linear with copied weights -- <= 1e-10.
 """
 
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-import torch.nn.functional as F  # noqa: E402
-
-from rnnbook.frameworks.torch_interop import load_rnn_weights  # noqa: E402
-from rnnbook.scratch.gradcheck import grad_check, relative_error  # noqa: E402
-from rnnbook.scratch.layers import temporal_affine_backward, temporal_affine_forward  # noqa: E402
-from rnnbook.scratch.losses import temporal_softmax_cross_entropy  # noqa: E402
+from rnnbook.scratch.gradcheck import grad_check, relative_error
+from rnnbook.scratch.layers import temporal_affine_backward, temporal_affine_forward
+from rnnbook.scratch.losses import temporal_softmax_cross_entropy
 from rnnbook.scratch.rnn import (
     random_rnn_problem,
     rnn_backward,
     rnn_forward,
     rnn_step_backward,
     rnn_step_forward,
-)  # noqa: E402
+)
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402  (after the skip when torch is missing)
+
+from rnnbook.frameworks.torch_interop import load_rnn_weights  # noqa: E402
 
 # (N, T, D, H, V): general sizes and the edges (batch 1, one time step, one hidden unit).
 SIZES = [

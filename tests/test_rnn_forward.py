@@ -108,16 +108,26 @@ def test_float32_stays_float32(fn):
     assert np.max(np.abs(out - ref)) < 1e-5
 
 
-# Each bad argument and the exact message. match_shapes fixes a symbol from the first array that
-# mentions it (x fixes N, T, D; h0 fixes H), so an error names the first array that disagrees.
+# Each bad argument and the exact message. match_shapes fixes a symbol by majority; on a tie
+# (x and h0 for N, x and Wxh for D) the first array wins and the message names both.
 N, T, D, H = 4, 7, 3, 5
 
 
 @pytest.mark.parametrize(
     "name,change,message",
     [
-        ("Wxh", lambda a: a.T, "expected Wxh of shape (H, D) = (5, 3), got (3, 5)"),
-        ("h0", lambda a: a[:3], "expected h0 of shape (N, H) = (4, 5), got (3, 5)"),
+        (
+            "Wxh",
+            lambda a: a.T,
+            "expected Wxh of shape (H, D) = (5, 3), got (3, 5); D = 3 was read from x "
+            "of shape (4, 7, 3), which may be the wrong one",
+        ),
+        (
+            "h0",
+            lambda a: a[:3],
+            "expected h0 of shape (N, H) = (4, 5), got (3, 5); N = 4 was read from x "
+            "of shape (4, 7, 3), which may be the wrong one",
+        ),
         ("h0", lambda a: a[:, :4], "expected h0 of shape (N, H) = (4, 5), got (4, 4)"),
         (
             "Whh",
@@ -135,11 +145,13 @@ N, T, D, H = 4, 7, 3, 5
             lambda a: a[:, :, 0],
             "expected x to have 3 dimensions, got 2 (shape (4, 7))",
         ),
-        # x with T and D swapped: D is read as 7, so the weights are the first to disagree.
+        # x with T and D swapped: D is read as 7, so the weights are the first to disagree;
+        # x and Wxh tie on D, so the message names x as the other suspect.
         (
             "x",
             lambda a: a.transpose(0, 2, 1),
-            "expected Wxh of shape (H, D) = (5, 7), got (5, 3)",
+            "expected Wxh of shape (H, D) = (5, 7), got (5, 3); D = 7 was read from x "
+            "of shape (4, 3, 7), which may be the wrong one",
         ),
     ],
 )

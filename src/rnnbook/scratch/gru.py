@@ -10,9 +10,10 @@ in ``GATE_ORDER = ("r", "z", "n")`` -- reset, update, candidate -- the order of 
     n_t = tanh(a^x_t[n] + W_hn (r_t * h_{t-1}) + b_hn)      variant="original"
     h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
-* ``"original"`` is the GRU of Cho et al. (2014): the reset gate scales the previous state *before*
-  the recurrent product, so ``W_hn`` must wait for ``r_t``: two dependent matrix products per step.
-  Keras ``GRU(reset_after=False)``.
+* ``"original"`` is the GRU as published by Cho et al. (2014, eq. 8; arXiv 1406.1078v3): the
+  reset gate scales the previous state *before* the recurrent product, so ``W_hn`` must wait for
+  ``r_t``: two dependent matrix products per step.  Keras ``GRU(reset_after=False)``.  (See the
+  note on names below.)
 * ``"reset_after"`` applies the reset gate *after* the product, to ``W_hn h_{t-1} + b_hn``.  Then
   ``W_h h_{t-1}`` for all three gates is ONE matrix product per step (what cuDNN computes), and
   ``b_hn`` is not redundant with ``b_xn`` (it sits inside ``r_t * (...)``).  ``torch.nn.GRU``,
@@ -21,8 +22,15 @@ in ``GATE_ORDER = ("r", "z", "n")`` -- reset, update, candidate -- the order of 
   kept so both variants take the same arguments).
 
 The update gate keeps the old state: ``z_t = 1`` copies ``h_{t-1}``; ``z_t = 0`` replaces it by
-``n_t``.  This is PyTorch's and Keras' convention; Cho et al. write the same cell with the roles of
-``z`` and ``1 - z`` swapped (``h_t = z n_t + (1 - z) h_{t-1}``), which only relabels the gate.
+``n_t``.  This is the convention of Cho et al. (2014, eq. 7), of PyTorch and of Keras.  Chung et
+al. (2014) write the same cell with the roles of ``z`` and ``1 - z`` swapped
+(``h_t = (1 - z_t) h_{t-1} + z_t n_t``), which only relabels the gate.
+
+Note on names: Keras' documentation of ``GRU`` names the variants the other way round.  It says
+``reset_after=True`` is "based on original 1406.1078v1" (the first arXiv version of Cho et al.)
+and ``reset_after=False`` is based on "v3" (the version published at EMNLP 2014).  Here
+"original" means the published paper, whose equations chapter 7 follows; the layer that each
+Keras setting computes is the one stated above, whatever the name.
 
 =========  ==========  ===================================  ======================================
 name       shape       meaning                              ``torch.nn.GRU`` (``batch_first``)
@@ -38,6 +46,18 @@ name       shape       meaning                              ``torch.nn.GRU`` (``
 
 ``rnnbook.frameworks.torch_interop`` copies these parameters to and from ``torch.nn.GRU``;
 ``rnnbook.frameworks.keras_interop`` converts them to and from Keras' layout (gate order z, r, h).
+
+Arguments (the same rules in every layer of ``rnnbook.scratch``; ``rnnbook.shapes`` checks them):
+every array argument, upstream gradients included, is a float ``numpy.ndarray`` of exactly the
+shape in the table -- a scalar, a list, or a (1, H) or (H,) gradient that NumPy would broadcast
+across the batch raises an error naming the argument; every size is at least 1 (an empty
+sequence, T = 0, is rejected by the forward functions); a ``cache`` is the tuple returned by the
+matching forward function.
+
+dtype: the forward pass computes in ``np.result_type`` of its inputs (all float32 -> float32;
+any float64 -> float64).  The backward pass computes in ``np.result_type`` of the cached forward
+values and the upstream gradient ``dh`` -- NumPy's own promotion, so nothing is cast down: a
+float64 ``dh`` on a float32 layer gives float64 gradients.
 """
 
 from __future__ import annotations
@@ -45,7 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.scratch.lstm import sigmoid
-from rnnbook.shapes import match_shapes
+from rnnbook.shapes import check_cache, check_shape, check_sizes, match_shapes
 
 GATE_ORDER = ("r", "z", "n")
 VARIANTS = ("reset_after", "original")
@@ -69,8 +89,15 @@ _SEQ_SHAPES = {
 }
 
 
+_STEP_CACHE = (2, 2, 2, None, None)  # ranks of (x, Wx, Wh, variant, saved)
+_SEQ_CACHE = (3, 2, 2, None, None)  # ranks of (x, Wx, Wh, variant, saved per step)
+
+
 def gate_slice(gate: str, H: int) -> slice:
     """Rows of ``Wx``/``Wh``/``bx``/``bh`` that belong to ``gate`` (one of ``GATE_ORDER``)."""
+    if gate not in GATE_ORDER:
+        raise ValueError(f"gate must be one of {GATE_ORDER}, got {gate!r}")
+    check_sizes(H=H)
     k = GATE_ORDER.index(gate)
     return slice(k * H, (k + 1) * H)
 
@@ -92,7 +119,9 @@ def _check(spec, arrays, variant):
 
 
 def _cell_forward(ax, h_prev, Wh, bh, variant):
-    """ax: (N, 3H) input part of the pre-activations.  Returns h_next (N, H) and the saved values."""
+    """ax: (N, 3H) input part of the pre-activations.
+
+    Returns h_next (N, H) and the values saved for ``_cell_backward``."""
     H = h_prev.shape[1]
     if variant == "reset_after":
         ah = h_prev @ Wh.T + bh  # (N, 3H): one recurrent product for all three gates
@@ -182,8 +211,15 @@ def gru_step_backward(dh_next, cache):
     -------
     dx : (N, D), dh_prev : (N, H), dWx : (3H, D), dWh : (3H, H), dbx : (3H,), dbh : (3H,)
     """
-    x, Wx, Wh, variant, saved = cache
-    H = Wh.shape[1]
+    x, Wx, Wh, variant, saved = check_cache(cache, "gru_step_forward", _STEP_CACHE)
+    if not isinstance(saved, tuple):
+        raise TypeError(
+            "expected cache to be the tuple returned by gru_step_forward, "
+            "got the cache of gru_forward"
+        )
+    # saved[0] is h_prev: the cache fixes the sizes, dh_next must match them exactly.
+    N, H = saved[0].shape
+    check_shape("dh_next", dh_next, ("N", "H"), dict(N=N, H=H))
     dax, dah, dh_prev = _cell_backward(dh_next, saved, Wh, variant)
     h_prev, n_in = saved[0], saved[4]
     return (
@@ -241,13 +277,17 @@ def gru_backward(dh, cache):
     -------
     dx : (N, T, D), dh0 : (N, H), dWx : (3H, D), dWh : (3H, H), dbx : (3H,), dbh : (3H,)
     """
-    x, Wx, Wh, variant, saved = cache
+    x, Wx, Wh, variant, saved = check_cache(cache, "gru_forward", _SEQ_CACHE)
     N, T, D = x.shape
     H = Wh.shape[1]
-    if not isinstance(dh, np.ndarray) or dh.shape != (N, T, H):
-        got = dh.shape if isinstance(dh, np.ndarray) else type(dh).__name__
-        raise ValueError(f"expected dh of shape (N, T, H) = {(N, T, H)}, got {got}")
-    dtype = np.result_type(dh, Wh)
+    if not isinstance(saved, list) or len(saved) != T:
+        raise TypeError(
+            "expected cache to be the tuple returned by gru_forward, "
+            "got the cache of gru_step_forward"
+        )
+    check_shape("dh", dh, ("N", "T", "H"), dict(N=N, T=T, H=H))
+    # NumPy promotion of the forward dtype (that of the candidate n_t) and dh: never cast down.
+    dtype = np.result_type(dh, saved[0][3])
     dax = np.empty((T, N, 3 * H), dtype=dtype)
     dah = np.empty((T, N, 3 * H), dtype=dtype)
     dh_prev = np.zeros((N, H), dtype=dtype)

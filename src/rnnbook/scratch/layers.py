@@ -13,18 +13,22 @@ name       shape       meaning                          ``torch.nn.Linear``
 ``by``     (V,)        output bias                      ``bias``
 ``scores`` (N, T, V)   unnormalised log-probabilities   output
 =========  ==========  ===============================  ===================
+
+Arguments and dtype follow the rules of every layer of ``rnnbook.scratch`` (see
+``rnnbook.scratch.rnn``): float arrays of exactly these shapes, every size at least 1 (T = 0 is
+rejected), a ``cache`` from the matching forward function; the forward pass computes in
+``np.result_type`` of its inputs, the backward pass in ``np.result_type`` of the arrays it reads
+(the cached ``h`` and ``Why`` and the upstream ``dscores``), so nothing is cast down.
 """
 
 from __future__ import annotations
 
-from rnnbook.shapes import match_shapes
+import numpy as np
+
+from rnnbook.shapes import check_cache, check_shape, match_shapes
 
 _AFFINE_SHAPES = {"h": ("N", "T", "H"), "Why": ("V", "H"), "by": ("V",)}
-_AFFINE_GRAD_SHAPES = {
-    "h": ("N", "T", "H"),
-    "Why": ("V", "H"),
-    "dscores": ("N", "T", "V"),
-}  # cache first
+_AFFINE_CACHE = (3, 2)  # ranks of (h, Why)
 
 
 def temporal_affine_forward(h, Why, by):
@@ -58,9 +62,11 @@ def temporal_affine_backward(dscores, cache):
     dh : (N, T, H), dWhy : (V, H), dby : (V,)
         gradients in the order of the forward inputs ``(h, Why, by)``
     """
-    h, Why = cache
-    sizes = match_shapes(_AFFINE_GRAD_SHAPES, dict(h=h, Why=Why, dscores=dscores))
-    N, T, V, H = sizes["N"], sizes["T"], sizes["V"], sizes["H"]
+    h, Why = check_cache(cache, "temporal_affine_forward", _AFFINE_CACHE)
+    (N, T, H), V = h.shape, Why.shape[0]
+    check_shape("dscores", dscores, ("N", "T", "V"), dict(N=N, T=T, V=V))
+    # NumPy promotion of the cached values and dscores, also for dby (which reads dscores only)
+    dscores = dscores.astype(np.result_type(h, Why, dscores), copy=False)
     dh = dscores @ Why  # (N, T, H)
     ds_flat = dscores.reshape(N * T, V)
     dWhy = ds_flat.T @ h.reshape(N * T, H)  # (V, H), summed over batch and time

@@ -8,25 +8,42 @@ Conventions (chosen to match the book; both are common in practice):
 * ``normalize="batch"`` (default): the loss is the **sum over sequences and unmasked steps** of
   the per-step cross-entropies, **divided by the batch size N**,
 
-  .. math:: L = \frac{1}{N} \sum_{n=1}^{N} \sum_{t=1}^{T} m_{n,t}\,\bigl(-\log p_{n,t,y_{n,t}}\bigr).
+  .. math::
+
+     L = \frac{1}{N} \sum_{n=1}^{N} \sum_{t=1}^{T} m_{n,t}\,\bigl(-\log p_{n,t,y_{n,t}}\bigr).
 
   This is "loss per sequence". Its gradient on every step has the same scale whatever the length
   of the other sequences in the batch, so BPTT gradients add up over time exactly as derived in
   chapter 2. In PyTorch: ``F.cross_entropy(..., reduction="sum") / N``.
-* ``normalize="tokens"``: divide by ``sum(m)`` instead (the mean over unmasked tokens). This is
-  PyTorch's default ``reduction="mean"`` with ``ignore_index``; its value does not grow with T,
-  so it is what one reports as "loss per character" (and ``exp`` of it is the perplexity).
+* ``normalize="tokens"``: divide by ``sum(m)`` instead (the mean over unmasked tokens). This
+  is PyTorch's default ``reduction="mean"`` with ``ignore_index``; its value does not grow with
+  T, so it is what one reports as "loss per character" (and ``exp`` of it is the perplexity).
 
 The mask ``m`` may be boolean (padding on/off) or float (a weight per step).
+
+Arguments follow the rules of every layer of ``rnnbook.scratch`` (see ``rnnbook.scratch.rnn``):
+``scores`` is a float array of shape (N, T, V) with every size at least 1 (T = 0 is rejected);
+``targets`` and ``mask`` must have shape (N, T) exactly (no broadcasting); every error names the
+argument.  dtype: the gradient ``dscores`` has the dtype of ``scores``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.shapes import check_array
+from rnnbook.shapes import check_array, match_shapes
 
 _NORMALIZE = ("batch", "tokens")
+
+
+def _as_array(name, value):
+    """``np.asarray(value)`` (lists of indices are fine), with an error that names ``name``."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:  # e.g. a ragged list of lists
+        raise ValueError(
+            f"expected {name} to be an array of shape (N, T), could not read it: {err}"
+        ) from None
 
 
 def log_softmax(scores, axis=-1):
@@ -40,6 +57,22 @@ def log_softmax(scores, axis=-1):
     -------
     logp : array of the same shape, ``logp = scores - logsumexp(scores)`` along ``axis``
     """
+    check_array("scores", scores)
+    if scores.ndim == 0:
+        raise ValueError(
+            "expected scores to have at least 1 dimension, got a 0-d array"
+        )
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"expected axis to be an integer, got {type(axis).__name__}")
+    if not -scores.ndim <= axis < scores.ndim:
+        raise ValueError(
+            f"axis {axis} is out of range for scores with {scores.ndim} dimensions"
+        )
+    if scores.shape[axis] == 0:
+        raise ValueError(
+            f"expected scores to have at least one class along axis {axis}, "
+            f"got shape {scores.shape}"
+        )
     shifted = scores - scores.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -63,9 +96,9 @@ def temporal_softmax_cross_entropy(scores, targets, mask=None, normalize="batch"
     dscores : (N, T, V) gradient of ``loss`` with respect to ``scores``:
         ``(softmax(scores) - onehot(targets)) * mask / denominator``
     """
-    check_array("scores", scores, ndim=3)
-    N, T, V = scores.shape
-    targets = np.asarray(targets)
+    sizes = match_shapes({"scores": ("N", "T", "V")}, dict(scores=scores))
+    N, T, V = sizes["N"], sizes["T"], sizes["V"]
+    targets = _as_array("targets", targets)
     if targets.shape != (N, T):
         raise ValueError(
             f"expected targets of shape (N, T) = {(N, T)}, got {targets.shape}"
@@ -77,7 +110,7 @@ def temporal_softmax_cross_entropy(scores, targets, mask=None, normalize="batch"
     if mask is None:
         weights = np.ones((N, T), dtype=scores.dtype)
     else:
-        mask = np.asarray(mask)
+        mask = _as_array("mask", mask)
         if mask.shape != (N, T):
             raise ValueError(
                 f"expected mask of shape (N, T) = {(N, T)}, got {mask.shape}"
@@ -95,7 +128,7 @@ def temporal_softmax_cross_entropy(scores, targets, mask=None, normalize="batch"
     if bad.any():
         n, t = np.argwhere(bad)[0]
         raise ValueError(
-            f"targets must lie in [0, V) = [0, {V}) where the mask is on; "
+            f"expected targets to lie in [0, V) = [0, {V}) where the mask is on; "
             f"found {targets[n, t]} at (n, t) = ({n}, {t})"
         )
     safe_targets = np.where(

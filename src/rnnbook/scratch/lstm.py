@@ -27,8 +27,20 @@ name       shape       meaning                               ``torch.nn.LSTM`` (
 ``c``      (N, T, H)   cell states c_1 ... c_T               (PyTorch returns only ``c_n = c_T``)
 =========  ==========  ====================================  ======================================
 
-The layer's state is the pair ``(h_t, c_t)``, each (N, H).  ``rnnbook.frameworks.torch_interop`` copies
-these parameters into ``torch.nn.LSTM`` and back.
+The layer's state is the pair ``(h_t, c_t)``, each (N, H).  ``rnnbook.frameworks.torch_interop``
+copies these parameters into ``torch.nn.LSTM`` and back.
+
+Arguments (the same rules in every layer of ``rnnbook.scratch``; ``rnnbook.shapes`` checks them):
+every array argument, upstream gradients included, is a float ``numpy.ndarray`` of exactly the
+shape in the table -- a scalar, a list, or a (1, H) or (H,) gradient that NumPy would broadcast
+across the batch raises an error naming the argument; every size is at least 1 (an empty
+sequence, T = 0, is rejected by the forward functions); a ``cache`` is the tuple returned by the
+matching forward function.
+
+dtype: the forward pass computes in ``np.result_type`` of its inputs (all float32 -> float32;
+any float64 -> float64).  The backward pass computes in ``np.result_type`` of the cached forward
+values and the upstream gradients (``dh``, ``dc_T``) -- NumPy's own promotion, so nothing is
+cast down: a float64 ``dh`` on a float32 layer gives float64 gradients.
 
 The sequence functions are written for speed as well as for reading: one matrix product computes
 all four gates, the input projection ``x W_x^T + b`` is done for every time step before the loop,
@@ -41,7 +53,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.shapes import match_shapes
+from rnnbook.shapes import check_cache, check_shape, check_sizes, match_shapes
 
 GATE_ORDER = ("i", "f", "g", "o")
 
@@ -64,11 +76,18 @@ _SEQ_SHAPES = {
 }
 
 
+_STEP_CACHE = (2,) * 10  # ranks of (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c)
+_SEQ_CACHE = (3, 3, 3, 3, 3, 2, 2)  # ranks of (x, hs, cs, tanh_cs, acts, Wx, Wh)
+
+
 def gate_slice(gate: str, H: int) -> slice:
     """Rows of ``Wx``/``Wh``/``b`` (or columns of the pre-activations) that belong to ``gate``.
 
     ``gate`` is one of ``GATE_ORDER``; e.g. ``b[gate_slice("f", H)]`` is the forget-gate bias.
     """
+    if gate not in GATE_ORDER:
+        raise ValueError(f"gate must be one of {GATE_ORDER}, got {gate!r}")
+    check_sizes(H=H)
     k = GATE_ORDER.index(gate)
     return slice(k * H, (k + 1) * H)
 
@@ -77,9 +96,12 @@ def sigmoid(a):
     """Logistic sigmoid ``1 / (1 + exp(-a))``, computed as ``(1 + tanh(a/2)) / 2``.
 
     The tanh form never overflows (``exp(-a)`` does for a < -709 in float64) and is one
-    vectorised call.
+    vectorised call.  ``a`` is a number or an array of numbers (elementwise).
     """
-    return 0.5 * np.tanh(0.5 * a) + 0.5
+    arr = np.asarray(a)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"expected a to hold numbers, got dtype {arr.dtype}")
+    return 0.5 * np.tanh(0.5 * arr) + 0.5
 
 
 def _check_sizes(sizes, H4_name="4H"):
@@ -139,7 +161,13 @@ def lstm_step_backward(dh_next, dc_next, cache):
     -------
     dx : (N, D), dh_prev : (N, H), dc_prev : (N, H), dWx : (4H, D), dWh : (4H, H), db : (4H,)
     """
-    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
+    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = check_cache(
+        cache, "lstm_step_forward", _STEP_CACHE
+    )
+    # The cache fixes the sizes; the gradients must match them exactly (no broadcasting).
+    N, H = tanh_c.shape
+    check_shape("dh_next", dh_next, ("N", "H"), dict(N=N, H=H))
+    check_shape("dc_next", dc_next, ("N", "H"), dict(N=N, H=H))
     do = dh_next * tanh_c
     dc = dc_next + dh_next * o * (
         1.0 - tanh_c**2
@@ -262,16 +290,15 @@ def lstm_backward(dh, cache, dc_T=None):
     elementwise products and one matrix product.  ``dWx``, ``dWh``, ``db`` and ``dx`` are one
     matrix product (or sum) each after the loop.
     """
-    x, hs, cs, tanh_cs, acts, Wx, Wh = cache
+    x, hs, cs, tanh_cs, acts, Wx, Wh = check_cache(cache, "lstm_forward", _SEQ_CACHE)
     N, T, D = x.shape
     H = hs.shape[1]
-    dtype = acts.dtype
-    if not isinstance(dh, np.ndarray) or dh.shape != (N, T, H):
-        got = dh.shape if isinstance(dh, np.ndarray) else type(dh).__name__
-        raise ValueError(f"expected dh of shape (N, T, H) = {(N, T, H)}, got {got}")
-    if dc_T is not None and (not isinstance(dc_T, np.ndarray) or dc_T.shape != (N, H)):
-        got = dc_T.shape if isinstance(dc_T, np.ndarray) else type(dc_T).__name__
-        raise ValueError(f"expected dc_T of shape (N, H) = {(N, H)}, got {got}")
+    sizes = dict(N=N, T=T, H=H)
+    check_shape("dh", dh, ("N", "T", "H"), sizes)
+    if dc_T is not None:
+        check_shape("dc_T", dc_T, ("N", "H"), sizes)
+    # NumPy promotion of the forward dtype and the upstream gradients: never cast down.
+    dtype = np.result_type(acts, dh) if dc_T is None else np.result_type(acts, dh, dc_T)
 
     i, f, g, o = (
         acts[:, :H],
@@ -296,7 +323,7 @@ def lstm_backward(dh, cache, dc_T=None):
     np.subtract(1, o, out=scratch)
     scratch *= o
     np.multiply(scratch, tanh_cs, out=K[:, 3 * H :])  # tanh(c_t) * o(1-o)
-    Kc = np.multiply(tanh_cs, tanh_cs)
+    Kc = np.multiply(tanh_cs, tanh_cs, dtype=dtype)
     np.subtract(1, Kc, out=Kc)
     Kc *= o  # o * (1 - tanh(c_t)^2)
 

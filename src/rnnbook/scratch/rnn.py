@@ -28,13 +28,26 @@ Backward equations (chapter 2 derives them; ``a_t`` is the pre-activation)::
     dx_t    = da_t W_xh
     dW_xh   = sum_t da_t^T x_t,   dW_hh = sum_t da_t^T h_{t-1},   db_h = sum_t sum_n da_t
     dh_0    = da_1 W_hh
+
+Arguments (the same rules in every layer of ``rnnbook.scratch``; ``rnnbook.shapes`` checks them):
+
+* every array argument is a float ``numpy.ndarray`` of exactly the shape in the table (no
+  scalar, no list, no (1, H) or (H,) broadcast across the batch); a wrong one raises an error
+  that names it, e.g. ``expected dh_next of shape (N, H) = (4, 5), got (1, 5)``;
+* every size is at least 1: an empty sequence (T = 0) is rejected by the forward functions;
+* a ``cache`` is the tuple returned by the matching forward function.
+
+dtype: the forward pass computes in ``np.result_type`` of its inputs (all float32 -> float32;
+any float64 -> float64).  The backward pass computes in ``np.result_type`` of the cached forward
+values and the upstream gradient -- NumPy's own promotion, so nothing is cast down: a float64
+``dh`` on a float32 layer gives float64 gradients.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.shapes import match_shapes
+from rnnbook.shapes import check_cache, check_shape, check_sizes, match_shapes
 
 _STEP_SHAPES = {
     "x": ("N", "D"),
@@ -43,11 +56,8 @@ _STEP_SHAPES = {
     "Whh": ("H", "H"),
     "bh": ("H",),
 }
-_STEP_GRAD_SHAPES = {
-    "h_next": ("N", "H"),
-    "dh_next": ("N", "H"),
-}  # the cache fixes N, H
-_SEQ_GRAD_SHAPES = {"h": ("N", "T", "H"), "dh": ("N", "T", "H")}
+_STEP_CACHE = (2, 2, 2, 2, 2)  # ranks of (x, h_prev, Wxh, Whh, h_next)
+_SEQ_CACHE = (3, 2, 2, 2, 3)  # ranks of (x, h0, Wxh, Whh, h)
 _SEQ_SHAPES = {
     "x": ("N", "T", "D"),
     "h0": ("N", "H"),
@@ -117,8 +127,9 @@ def rnn_step_backward(dh_next, cache):
     dx : (N, D), dh_prev : (N, H), dWxh : (H, D), dWhh : (H, H), dbh : (H,)
         gradients in the order of the forward inputs ``(x, h_prev, Wxh, Whh, bh)``
     """
-    x, h_prev, Wxh, Whh, h_next = cache
-    match_shapes(_STEP_GRAD_SHAPES, dict(h_next=h_next, dh_next=dh_next))
+    x, h_prev, Wxh, Whh, h_next = check_cache(cache, "rnn_step_forward", _STEP_CACHE)
+    N, H = h_next.shape  # the cache fixes the sizes; dh_next must match them exactly
+    check_shape("dh_next", dh_next, ("N", "H"), dict(N=N, H=H))
     da = dh_next * (1.0 - h_next**2)  # (N, H): tanh'(a) = 1 - tanh(a)^2
     dx = da @ Wxh  # (N, D)
     dh_prev = da @ Whh  # (N, H)
@@ -146,9 +157,9 @@ def rnn_backward(dh, cache):
     dx : (N, T, D), dh0 : (N, H), dWxh : (H, D), dWhh : (H, H), dbh : (H,)
         gradients in the order of the forward inputs ``(x, h0, Wxh, Whh, bh)``
     """
-    x, h0, Wxh, Whh, h = cache
-    sizes = match_shapes(_SEQ_GRAD_SHAPES, dict(h=h, dh=dh))
-    N, T, H = sizes["N"], sizes["T"], sizes["H"]
+    x, h0, Wxh, Whh, h = check_cache(cache, "rnn_forward", _SEQ_CACHE)
+    N, T, H = h.shape
+    check_shape("dh", dh, ("N", "T", "H"), dict(N=N, T=T, H=H))
     D = x.shape[2]
     da = np.empty_like(h, dtype=np.result_type(dh, h))  # (N, T, H)
     dh_carry = np.zeros_like(h0, dtype=da.dtype)  # gradient flowing back from step t+1
@@ -178,6 +189,12 @@ def random_rnn_problem(rng, N, T, D, H, V):
     Returns a dict with x (N, T, D), h0 (N, H), Wxh (H, D), Whh (H, H), bh (H,), Why (V, H),
     by (V,), all float64.
     """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "expected rng to be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    check_sizes(N=N, T=T, D=D, H=H, V=V)
     return dict(
         x=rng.standard_normal((N, T, D)),
         h0=0.5 * rng.standard_normal((N, H)),
