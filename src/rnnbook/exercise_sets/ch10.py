@@ -9,11 +9,9 @@ layers of ``rnnbook.scratch`` run layer by layer (``rnnbook.frameworks.numpy_sta
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
-from torch import _VF, nn
+from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from rnnbook.frameworks.numpy_stacked import stacked_forward
@@ -52,21 +50,14 @@ def _gru_case(seed, N, D, H):
     return cell, args, expected
 
 
-@contextlib.contextmanager
-def _torch_gru_disabled():
-    """Make torch's own GRU kernels raise while the learner's function runs."""
-
-    def forbidden(*args, **kwargs):
-        raise RuntimeError("this exercise asks you to write the GRU cell yourself")
-
-    saved = torch.gru_cell, torch.gru
-    torch.gru_cell = torch.gru = forbidden
-    _VF.gru_cell = _VF.gru = forbidden
-    try:
-        yield
-    finally:
-        torch.gru_cell, torch.gru = saved
-        del _VF.gru_cell, _VF.gru
+# Torch's own GRU kernels (``nn.GRUCell`` and ``nn.GRU`` call them), which 10.1 asks the
+# learner not to use: a call of one fails the case (``t.forbid``).
+_TORCH_GRU_KERNELS = (
+    "torch.gru_cell",
+    "torch.gru",
+    "torch._VF.gru_cell",
+    "torch._VF.gru",
+)
 
 
 @SET.exercise("10.1", "gru_cell_forward", points=5)
@@ -119,7 +110,10 @@ def _(t):
                 g.numpy(), r.numpy(), f"gradient w.r.t. {name}", rtol=1e-9, atol=1e-12
             )
     with t.case("written from the equations, without torch's own GRU", points=1):
-        with _torch_gru_disabled():
+        with t.forbid(
+            *_TORCH_GRU_KERNELS,
+            reason="this exercise asks you to write the GRU cell yourself",
+        ):
             got = t.call(*args)
         t.expect_close(_numpy(got), expected, "h_next", rtol=1e-9, atol=1e-12)
 

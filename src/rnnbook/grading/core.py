@@ -28,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rnnbook.grading import feedback
+from rnnbook.grading.box import Forbidden
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds per call of the learner's code
 
@@ -56,6 +57,7 @@ class Exercise:
     points: int
     test: Callable[["Tester"], None]
     time_limit: float | None = DEFAULT_TIME_LIMIT
+    forbidden: tuple[str, ...] = ()
 
 
 class ExerciseSet:
@@ -74,13 +76,17 @@ class ExerciseSet:
         points: int,
         *,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
+        forbidden: tuple[str, ...] = (),
     ):
         """Decorator: register ``test(t)`` as the tests of exercise ``exercise_id``.
 
         ``name`` is the function or class the learner writes; ``points`` the exercise's total,
         which must equal the sum of its cases' points; ``time_limit`` the seconds allowed per
-        call of the learner's code (None: no limit).
+        call of the learner's code (None: no limit); ``forbidden`` the dotted paths of callables
+        the learner's code must not call (e.g. ``"rnnbook.scratch.lstm.lstm_backward"``): a
+        call of the learner's code that uses one fails its case (see ``Tester.forbid``).
         """
+        forbidden = _dotted_names(forbidden, f"exercise {exercise_id}: forbidden")
         exercise_id = str(exercise_id)
         if set_id_of(exercise_id) != self.set_id:
             raise ValueError(
@@ -98,7 +104,7 @@ class ExerciseSet:
 
         def register(test):
             self.exercises[exercise_id] = Exercise(
-                exercise_id, name, points, test, time_limit
+                exercise_id, name, points, test, time_limit, forbidden
             )
             return test
 
@@ -110,6 +116,21 @@ class ExerciseSet:
 
     def __repr__(self) -> str:
         return f"ExerciseSet({self.set_id!r}, {self.title!r}, {len(self.exercises)} exercises)"
+
+
+def _dotted_names(names, what: str) -> tuple[str, ...]:
+    """Validate dotted paths such as ``"torch._VF.gru_cell"`` (module, then attributes)."""
+    if isinstance(names, str):
+        names = (names,)
+    names = tuple(names)
+    for name in names:
+        parts = name.split(".") if isinstance(name, str) else []
+        if len(parts) < 2 or not all(p.isidentifier() for p in parts):
+            raise ValueError(
+                f"{what}: expected dotted paths like 'package.module.function', "
+                f"got {name!r}"
+            )
+    return names
 
 
 # Where sets come from. The grading package never imports ``rnnbook.exercise_sets`` statically
@@ -258,6 +279,10 @@ class Tester:
         self.declared = 0
         self._in_case = False
         self._timed_out = ""
+        # (dotted names, reason) pairs in force: the exercise's, then any ``forbid`` blocks
+        self._forbidden: list[tuple[tuple[str, ...], str | None]] = (
+            [(exercise.forbidden, None)] if exercise.forbidden else []
+        )
 
     # -- cases --------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -298,6 +323,38 @@ class Tester:
         """Fail the current case with ``reason``."""
         raise _CaseFailed(reason)
 
+    @contextlib.contextmanager
+    def forbid(self, *names: str, reason: str | None = None):
+        """Inside the block, a call of the learner's code that uses one of ``names`` fails.
+
+        ``names`` are dotted paths (``"rnnbook.scratch.lstm.lstm_backward"``,
+        ``"torch._VF.gru_cell"``). While each ``t.call``/``t.run``/``t.call_with`` runs, the
+        named callables are wrapped, where the learner's code runs (this process for ``check``,
+        the learner's process in the batch grader), to record their use; they still work. If
+        one was used, the case fails with "`f` calls `name`, which this exercise asks you to
+        write yourself" (or "`f` calls `name`: " + ``reason``). For a whole exercise, pass
+        ``forbidden=`` to ``ExerciseSet.exercise`` instead.
+        """
+        names = _dotted_names(names, "t.forbid")
+        self._forbidden.append((names, reason))
+        try:
+            yield
+        finally:
+            self._forbidden.remove((names, reason))
+
+    def _forbidden_failure(self, label: str, called) -> None:
+        for name in called:
+            for names, reason in self._forbidden:
+                if name in names:
+                    raise _CaseFailed(
+                        f"{label} calls `{name}`"
+                        + (
+                            f": {reason}"
+                            if reason
+                            else ", which this exercise asks you to write yourself"
+                        )
+                    )
+
     # -- calling the learner's code -----------------------------------------------------------
     def call(self, *args, **kwargs):
         """Call the learner's function (or class) on copies of the arguments and return its result.
@@ -334,15 +391,26 @@ class Tester:
             passed_args, passed_kwargs = copy.deepcopy((args, kwargs))
         except Exception:  # uncopyable arguments: pass them as they are
             originals, (passed_args, passed_kwargs) = None, (args, kwargs)
+        forbidden = [n for names, _ in self._forbidden for n in names]
         remote = getattr(fn, "_rnnbook_remote_call", None)
         if (
             remote is not None
         ):  # the learner's code lives in another process (the grader)
-            outcome = remote(passed_args, passed_kwargs, limit)
+            outcome = remote(passed_args, passed_kwargs, limit, forbidden)
+            self._forbidden_failure(label, outcome.get("forbidden_called") or ())
             result = self._remote_result(outcome, label, limit)
             passed_args, passed_kwargs = outcome["args_after"]
         else:
-            result = self._local_call(fn, passed_args, passed_kwargs, label, limit)
+            spy = Forbidden(forbidden, self._learner_namespaces(fn))
+            with spy:
+                try:
+                    result = self._local_call(
+                        fn, passed_args, passed_kwargs, label, limit
+                    )
+                except (_CaseFailed, _NotAttempted):
+                    self._forbidden_failure(label, spy.called)
+                    raise
+            self._forbidden_failure(label, spy.called)
         if result is None and not allow_none:
             raise _CaseFailed(f"{label} returned None (did you forget `return`?)")
         if check_mutation and originals is not None:
@@ -355,6 +423,15 @@ class Tester:
                     "(e.g. `x = x + 1`, not `x += 1`)"
                 )
         return result
+
+    def _learner_namespaces(self, fn) -> list:
+        """Where the learner's code finds its global names (for ``Forbidden``)."""
+        found = [
+            getattr(fn, "__globals__", None),
+            getattr(self.func, "__globals__", None),
+        ]
+        found.append(self.namespace)
+        return [ns for ns in found if isinstance(ns, dict)]
 
     def _not_implemented(self, label: str, location: str):
         if self.earned or self.lost:  # some cases already ran: a part is still missing

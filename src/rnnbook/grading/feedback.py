@@ -12,6 +12,7 @@ import linecache
 import os
 import re
 import signal
+import sys
 import sysconfig
 import threading
 from contextlib import contextmanager
@@ -275,9 +276,48 @@ def compare_arrays(got, expected, what: str, rtol: float, atol: float) -> str | 
     return f"wrong values for {what}: {detail}"
 
 
+def _same_torch(torch, a, b):
+    """same_value for tensors and modules (a module's state_dict); None if neither is one."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
+            return False
+        return (
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(torch.equal(a.detach(), b.detach()) or _both_nan(torch, a, b))
+        )
+    if isinstance(a, torch.nn.Module):
+        if getattr(b, "_rnnbook_module_state", False):  # from the learner's process
+            after = b.state
+        elif isinstance(b, torch.nn.Module) and type(a) is type(b):
+            after = b.state_dict()
+        else:
+            return False
+        before = a.state_dict()
+        return before.keys() == after.keys() and all(
+            _same_torch(torch, before[k], after[k]) for k in before
+        )
+    return None
+
+
+def _both_nan(torch, a, b) -> bool:
+    if not (a.is_floating_point() or a.is_complex()):
+        return False
+    a, b = a.detach(), b.detach()
+    return bool(
+        torch.equal(torch.isnan(a), torch.isnan(b))
+        and torch.equal(torch.nan_to_num(a, nan=0.0), torch.nan_to_num(b, nan=0.0))
+    )
+
+
 def same_value(a, b) -> bool:
     """True if ``a`` and ``b`` hold the same data (used to detect mutated arguments)."""
     try:
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            same = _same_torch(torch, a, b)
+            if same is not None:
+                return same
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
                 return False

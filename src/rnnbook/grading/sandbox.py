@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from rnnbook.grading import box as wire
@@ -368,14 +369,53 @@ class Remote:
             raise AttributeError(name)
         return self._session.getattr(self, name)
 
-    def _rnnbook_remote_call(self, args, kwargs, limit):
-        return self._session.call(self, args, kwargs, limit)
+    def _rnnbook_remote_call(self, args, kwargs, limit, forbidden=()):
+        return self._session.call(self, args, kwargs, limit, forbidden)
 
     def __call__(self, *args, **kwargs):
         outcome = self._session.call(self, args, kwargs, None)
         if outcome["kind"] == "result":
             return outcome["value"]
         raise RuntimeError(outcome.get("description", outcome["kind"]))
+
+
+def _widen_pipe(fd: int) -> None:
+    """Give a pipe a 1 MiB buffer (Linux; default 64 KiB): big arrays cross in fewer switches
+    between the two processes, which matters on a loaded machine (and for timed tests)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
+
+
+def _by_value(obj) -> bool:
+    """Objects of the tests that the learner's code gets a copy of (pickled), not a handle.
+
+    Torch modules (``nn.GRU``, a test's own ``nn.Module`` subclass), and the non-callable
+    objects of numpy and torch (random generators).
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.nn.Module):
+        return True
+    top = str(getattr(type(obj), "__module__", "")).split(".")[0]
+    return top in ("numpy", "torch") and not callable(obj)
+
+
+def _replace(value, swap: dict, depth: int = 0):
+    """``value`` with the objects whose id is in ``swap`` replaced (inside containers too)."""
+    if id(value) in swap:
+        return swap[id(value)]
+    if depth > wire.MAX_DEPTH:
+        return value
+    if type(value) in (list, tuple, set, frozenset):
+        return type(value)(_replace(v, swap, depth + 1) for v in value)
+    if isinstance(value, dict) and type(value) in (dict, OrderedDict):
+        return type(value)((k, _replace(v, swap, depth + 1)) for k, v in value.items())
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a packed sequence
+        return type(value)(*(_replace(v, swap, depth + 1) for v in value))
+    return value
 
 
 class RemoteNamespace:
@@ -421,6 +461,8 @@ class Session:
         self.callbacks = []
         self.dead = ""
         self.proc = self.launcher.start(self.workdir, self.cpu_seconds)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            _widen_pipe(stream.fileno())
         self.channel = wire.Channel(self.proc.stdout.fileno(), self.proc.stdin.fileno())
         # Starting Python and IPython is not the learner's time: wait for it separately.
         msg, _ = self._receive(time.monotonic() + STARTUP_SECONDS)
@@ -540,6 +582,10 @@ class Session:
                 if obj._session is not self or obj._generation != self.generation:
                     raise wire.WireError("a value from an earlier run of the notebook")
                 return {"t": "ref", "id": obj._id}
+            if _by_value(obj):
+                data, classes = wire.pickle_by_value(obj)
+                enc.buffers.append(data)
+                return {"t": "pickled", "b": len(enc.buffers) - 1, "classes": classes}
             if callable(obj):
                 self.callbacks.append(obj)
                 return {"t": "cb", "id": len(self.callbacks) - 1}
@@ -547,7 +593,8 @@ class Session:
                 f"cannot send a {type(obj).__name__} to the learner's code"
             )
 
-        return wire.Encoder(refer)
+        enc = wire.Encoder(refer)
+        return enc
 
     def lookup(self, name: str):
         if self.dead:
@@ -573,22 +620,30 @@ class Session:
             raise AttributeError(f"{name}: {msg.get('description', '')}")
         return self._decoder(buffers)(msg.get("value"))
 
-    def call(self, remote: Remote, args, kwargs, limit) -> dict:
+    def call(self, remote: Remote, args, kwargs, limit, forbidden=()) -> dict:
         """Call the learner's ``remote`` on ``args``; the outcome as a dict with ``kind``:
 
         ``result`` (``value``, ``args_after``), ``raised`` (``description``, ``location``,
-        ``not_implemented``), ``timeout`` (``killed``), ``died``, ``unsendable`` (``description``).
+        ``not_implemented``), ``timeout`` (``killed``), ``died``, ``unsendable`` (``description``);
+        and ``forbidden_called``: which of the callables named in ``forbidden`` the call used
+        (the learner's process records them, see ``box.Forbidden``).
+
+        Tensors that require grad in ``args`` arrive as leaves; if the result depends on them,
+        its tensors come back joined to them by ``_bridge``, so that autograd in the tests
+        backpropagates through the learner's code (in the learner's process).
         """
         if self.dead or remote._generation != self.generation:
             return {"kind": "died"}
         enc = self._encoder()
         try:
+            enc.track = True
             head = {
                 "op": "call",
                 "ref": remote._id,
                 "args": enc(list(args)),
                 "kwargs": enc(dict(kwargs)),
                 "limit": limit,
+                "forbidden": [str(n) for n in forbidden],
             }
         except wire.WireError as exc:
             return {
@@ -612,6 +667,21 @@ class Session:
             return {"kind": "timeout", "killed": True}
         except (BoxDied, OSError):
             return {"kind": "died"}
+        except (
+            BaseException
+        ):  # e.g. the tests' own time limit: the reply is lost, stop it
+            self._kill("interrupted")
+            raise
+        wanted = {str(n) for n in forbidden}
+        called = msg.get("forbidden_called")
+        called = [
+            n for n in (called if isinstance(called, list) else []) if n in wanted
+        ]
+        outcome = self._outcome(op, msg, buffers, enc.marked)
+        outcome["forbidden_called"] = called
+        return outcome
+
+    def _outcome(self, op, msg: dict, buffers, inputs: list) -> dict:
         if op == "timeout":
             return {"kind": "timeout", "killed": False}
         if op == "raised":
@@ -633,8 +703,12 @@ class Session:
                 "description": "the learner's process sent an unexpected reply",
             }
         try:
-            value = self._decoder(buffers)(msg.get("value"))
+            decode = self._decoder(buffers)
+            value = decode(msg.get("value"))
             result, args_after, kwargs_after = value
+            outputs = [decode.marked[k] for k in sorted(decode.marked)]
+            if inputs and outputs and isinstance(msg.get("graph"), int):
+                result = self._bridge(msg["graph"], inputs, outputs, result)
         except (wire.WireError, ValueError, TypeError, KeyError, IndexError):
             return {
                 "kind": "unsendable",
@@ -645,6 +719,61 @@ class Session:
             "value": result,
             "args_after": (tuple(args_after), kwargs_after),
         }
+
+    def _bridge(self, graph: int, inputs: list, outputs: list, result):
+        """Join the result's tensors ``outputs`` to the test's tensors ``inputs`` in autograd.
+
+        A ``torch.autograd.Function`` whose forward hands back the outputs and whose backward
+        asks the learner's process for the gradients (``Box.grad``).
+        """
+        import torch
+
+        session, generation = self, self.generation
+
+        class LearnersFunction(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *tensors):
+                return tuple(o.detach().clone() for o in outputs)
+
+            @staticmethod
+            def backward(ctx, *grads):
+                found = session.backward(generation, graph, list(grads))
+                if len(found) != len(inputs):
+                    raise RuntimeError(
+                        "the learner's process sent a wrong number of gradients"
+                    )
+                return tuple(found)
+
+        joined = LearnersFunction.apply(*inputs)
+        joined = joined if isinstance(joined, tuple) else (joined,)
+        swap = {id(o): j for o, j in zip(outputs, joined)}
+        return _replace(result, swap)
+
+    def backward(self, generation: int, graph: int, grads: list) -> list:
+        """Gradients of an earlier call's result, computed in the learner's process."""
+        if self.dead or generation != self.generation:
+            raise RuntimeError("the learner's process is gone; cannot backpropagate")
+        enc = self._encoder()
+        head = {"op": "grad", "graph": graph, "grads": enc(grads), "limit": 30}
+        try:
+            self.channel.send(head, enc.buffers)
+            msg, buffers = self._receive(time.monotonic() + 35)
+        except (BoxTimeout, BoxDied, OSError):
+            raise RuntimeError(
+                "backpropagating through the learner's result did not finish"
+            ) from None
+        except BaseException:
+            self._kill("interrupted")
+            raise
+        if msg.get("op") != "value":
+            what = msg.get("description") or msg.get("message") or msg.get("op")
+            raise RuntimeError(
+                f"backpropagating through the learner's result failed: {str(what)[:300]}"
+            )
+        found = self._decoder(buffers)(msg.get("value"))
+        if not isinstance(found, list):
+            raise RuntimeError("the learner's process sent unreadable gradients")
+        return found
 
     def _answer_callback(self, msg: dict, buffers) -> None:
         try:
