@@ -225,6 +225,17 @@ def test_the_batch_ran(batch):
     assert graded == set(batch["expected"]), batch["stderr"][-2000:]
 
 
+# Timed cases (5.2, 6.3: "took 0.41 s where a vectorised version takes 0.004 s") compare the
+# learner's time with a reference timed at the same moment; on a loaded CI machine a stall can
+# still cost a correct solution that one point. Such a loss is noise, not a grading error.
+_TIMING = re.compile(r"took [\d.]+ s where ")
+
+
+def _only_timing(row) -> bool:
+    reasons = [x for x in row["reason"].split("; ") if x]
+    return bool(reasons) and all(_TIMING.search(x) for x in reasons)
+
+
 @pytest.mark.parametrize("set_id", [s for s, _ in shipped_sets()])
 def test_solution_gets_full_marks_and_stub_gets_nothing(batch, set_id):
     from rnnbook.grading.core import find_set
@@ -236,7 +247,10 @@ def test_solution_gets_full_marks_and_stub_gets_nothing(batch, set_id):
         rows = _rows(batch, name)
         assert [r["exercise"] for r in rows] == list(exercise_set.exercises), name
         if what["kind"] == "solution":
-            ok = all(r["points"] == r["max_points"] and not r["flags"] for r in rows)
+            ok = all(
+                (r["points"] == r["max_points"] or _only_timing(r)) and not r["flags"]
+                for r in rows
+            )
             assert ok, f"{name} should get full marks, no flags:\n{_show(rows)}"
         else:
             ok = all(
