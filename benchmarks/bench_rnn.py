@@ -73,7 +73,8 @@ def main():
         f"sizes: N={N} T={T} D={D} H={H}, float32, forward + backward, best of {args.repeats}"
     )
     print(
-        f"torch threads: {torch.get_num_threads()}; ||dWxh numpy - dWxh torch|| / ||dWxh torch|| = {rel_diff:.1e}"
+        f"torch threads: {torch.get_num_threads()}; "
+        f"||dWxh numpy - dWxh torch|| / ||dWxh torch|| = {rel_diff:.1e}"
     )
     print(f"NumPy rnn_forward + rnn_backward : {1e3 * t_np:8.2f} ms")
     print(f"torch.nn.RNN forward + backward  : {1e3 * t_torch:8.2f} ms")

@@ -28,7 +28,9 @@ class Wrong:
     exercise_id: str  # e.g. "2.3"
     mistake: str  # what the learner got wrong, in words (the test id)
     source: str  # the learner's cell: defines the graded function (and helpers)
-    reason: str = ""  # a substring the feedback must contain ("" = any lost point will do)
+    reason: str = (
+        ""  # a substring the feedback must contain ("" = any lost point will do)
+    )
 
     def __str__(self) -> str:
         return f"{self.exercise_id}-{self.mistake}"
@@ -47,7 +49,9 @@ def run_cell(source: str, namespace: dict | None = None) -> dict:
 def assert_loses_points(wrong: Wrong):
     """The wrong solution must score below full marks, with the expected reason."""
     result = run_exercise(wrong.exercise_id, run_cell(wrong.source), quiet=True)
-    assert result.max_points > 0, f"exercise {wrong.exercise_id} not found: {result.reasons}"
+    assert result.max_points > 0, (
+        f"exercise {wrong.exercise_id} not found: {result.reasons}"
+    )
     assert result.points < result.max_points, (
         f"{wrong}: a wrong solution earned full marks ({result.points}/{result.max_points})"
     )

@@ -26,4 +26,6 @@ def test_every_exercise_has_wrong_solutions(set_id):
     counts = Counter(w.exercise_id for w in module.WRONG)
     exercises = [e.exercise_id for e in find_set(set_id).exercises.values()]
     missing = {e: counts[e] for e in exercises if counts[e] < MIN_WRONG}
-    assert not missing, f"set {set_id}: exercises with fewer than {MIN_WRONG} wrong solutions: {missing}"
+    assert not missing, (
+        f"set {set_id}: exercises with fewer than {MIN_WRONG} wrong solutions: {missing}"
+    )

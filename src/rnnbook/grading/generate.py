@@ -1,7 +1,7 @@
 """Write the learners' notebooks in exercises/ from the complete notebooks in solutions/.
 
-    python -m rnnbook.grading.generate            # (re)write exercises/NN_topic.ipynb for every solution
-    python -m rnnbook.grading.generate --check    # exit 1, naming the stale files, if exercises/ is out of date
+    python -m rnnbook.grading.generate          # (re)write exercises/NN_topic.ipynb
+    python -m rnnbook.grading.generate --check  # exit 1, naming stale files, if out of date
 
 Each solutions notebook is the single source of its exercise set. In the learner's copy:
 
@@ -51,7 +51,9 @@ def _replace_blocks(source: str, where: str, markdown: bool) -> tuple[str, bool]
         match = BEGIN.match(lines[i])
         if match is None:
             if END.match(lines[i]):
-                raise GenerationError(f"{where}: '### END SOLUTION' without a matching BEGIN (line {i + 1})")
+                raise GenerationError(
+                    f"{where}: '### END SOLUTION' without a matching BEGIN (line {i + 1})"
+                )
             out.append(lines[i])
             i += 1
             continue
@@ -61,20 +63,27 @@ def _replace_blocks(source: str, where: str, markdown: bool) -> tuple[str, bool]
         i += 1
         while i < len(lines) and not END.match(lines[i]):
             if BEGIN.match(lines[i]):
-                raise GenerationError(f"{where}: nested '### BEGIN SOLUTION' (line {i + 1})")
+                raise GenerationError(
+                    f"{where}: nested '### BEGIN SOLUTION' (line {i + 1})"
+                )
             hint_match = HINT.match(lines[i])
             if hint_match and hint is None:
                 hint = hint_match.group("hint")
             i += 1
         if i == len(lines):
-            raise GenerationError(f"{where}: '### BEGIN SOLUTION' on line {start + 1} is never closed")
+            raise GenerationError(
+                f"{where}: '### BEGIN SOLUTION' on line {start + 1} is never closed"
+            )
         i += 1  # skip END
         changed = True
         if markdown:
             out.append("YOUR ANSWER HERE")
         elif indent:
             out.append(f"{indent}# YOUR CODE HERE")
-            out.append(f"{indent}raise NotImplementedError({json.dumps(hint or DEFAULT_HINT, ensure_ascii=False)})")
+            out.append(
+                f"{indent}raise NotImplementedError("
+                f"{json.dumps(hint or DEFAULT_HINT, ensure_ascii=False)})"
+            )
         else:  # top level of a cell: comments only, so that the notebook still runs
             out.append("# YOUR CODE HERE")
             if hint:
@@ -93,12 +102,17 @@ def _compile_check(source: str, where: str) -> None:
     try:
         compile(python, where, "exec")
     except SyntaxError as exc:
-        raise GenerationError(f"{where}: the generated code is not valid Python ({exc.msg}, line {exc.lineno}); "
-                              "check the indentation of the ### BEGIN SOLUTION line") from None
+        raise GenerationError(
+            f"{where}: the generated code is not valid Python ({exc.msg}, line {exc.lineno}); "
+            "check the indentation of the ### BEGIN SOLUTION line"
+        ) from None
 
 
 def exercise_set_of(nb, name: str) -> str | None:
-    """The set id of a solutions notebook: its metadata, its ``summary("NN")`` call, or its file name."""
+    """The set id of a solutions notebook.
+
+    From its metadata, its ``summary("NN")`` call, or its file name.
+    """
     meta = nb.metadata.get("rnnbook", {})
     if isinstance(meta, dict) and meta.get("exercise_set"):
         return str(meta["exercise_set"])
@@ -116,7 +130,9 @@ def make_student_notebook(nb, name: str):
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy
     set_id = exercise_set_of(nb, name)
     if set_id is None:
-        raise GenerationError(f"{name}: cannot tell which exercise set this is; end it with summary(\"NN\")")
+        raise GenerationError(
+            f'{name}: cannot tell which exercise set this is; end it with summary("NN")'
+        )
     cells = []
     for index, cell in enumerate(nb.cells):
         tags = cell.get("metadata", {}).get("tags", [])
@@ -124,7 +140,9 @@ def make_student_notebook(nb, name: str):
             continue
         where = f"{name}, cell {index + 1}"
         if cell.cell_type in ("code", "markdown"):
-            source, changed = _replace_blocks(cell.source, where, markdown=cell.cell_type == "markdown")
+            source, changed = _replace_blocks(
+                cell.source, where, markdown=cell.cell_type == "markdown"
+            )
             cell.source = source
             if changed and cell.cell_type == "code":
                 _compile_check(source, where)
@@ -133,10 +151,15 @@ def make_student_notebook(nb, name: str):
             cell.execution_count = None
         cell.metadata.pop("execution", None)
         if "id" not in cell and nb.nbformat_minor >= 5:
-            cell["id"] = hashlib.sha1(f"{name}:{index}:{cell.source}".encode()).hexdigest()[:12]
+            cell["id"] = hashlib.sha1(
+                f"{name}:{index}:{cell.source}".encode()
+            ).hexdigest()[:12]
         cells.append(cell)
     nb.cells = cells
-    nb.metadata["rnnbook"] = {"exercise_set": set_id, "generated_from": f"solutions/{name}"}
+    nb.metadata["rnnbook"] = {
+        "exercise_set": set_id,
+        "generated_from": f"solutions/{name}",
+    }
     return nb
 
 
@@ -145,8 +168,12 @@ def render(nb) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def generate(solutions: Path, exercises: Path, check_only: bool = False,
-             only: list[Path] | None = None) -> list[str]:
+def generate(
+    solutions: Path,
+    exercises: Path,
+    check_only: bool = False,
+    only: list[Path] | None = None,
+) -> list[str]:
     """Write (or, with ``check_only``, compare) exercises/ from solutions/; return the problems.
 
     Each problem is a line ``stale: PATH``, ``missing: PATH`` or ``orphan: PATH`` (check mode)
@@ -169,33 +196,55 @@ def generate(solutions: Path, exercises: Path, check_only: bool = False,
             lines.append(f"wrote: {target}")
     if check_only and not only:
         names = {p.name for p in sources}
-        lines += [f"orphan: {p}" for p in sorted(exercises.glob("*.ipynb")) if p.name not in names]
+        lines += [
+            f"orphan: {p}"
+            for p in sorted(exercises.glob("*.ipynb"))
+            if p.name not in names
+        ]
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rnnbook.grading.generate",
-        description="Write exercises/*.ipynb (learner notebooks) from solutions/*.ipynb.")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="solutions notebooks (default: all)")
-    parser.add_argument("--solutions", type=Path, default=Path("solutions"), help="default: ./solutions")
-    parser.add_argument("--exercises", type=Path, default=Path("exercises"), help="default: ./exercises")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 and name the files if exercises/ is out of date")
+        description="Write exercises/*.ipynb (learner notebooks) from solutions/*.ipynb.",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="solutions notebooks (default: all)"
+    )
+    parser.add_argument(
+        "--solutions", type=Path, default=Path("solutions"), help="default: ./solutions"
+    )
+    parser.add_argument(
+        "--exercises", type=Path, default=Path("exercises"), help="default: ./exercises"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and name the files if exercises/ is out of date",
+    )
     args = parser.parse_args(argv)
     if not args.solutions.is_dir() and not args.notebooks:
-        print(f"no solutions folder {args.solutions}: run this from the repository root "
-              "or pass --solutions", file=sys.stderr)
+        print(
+            f"no solutions folder {args.solutions}: run this from the repository root "
+            "or pass --solutions",
+            file=sys.stderr,
+        )
         return 2
     try:
-        lines = generate(args.solutions, args.exercises, args.check, args.notebooks or None)
+        lines = generate(
+            args.solutions, args.exercises, args.check, args.notebooks or None
+        )
     except (GenerationError, nbformat.reader.NotJSONError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for line in lines:
         print(line)
     if args.check and lines:
-        print("exercises/ is out of date: run `python -m rnnbook.grading.generate`", file=sys.stderr)
+        print(
+            "exercises/ is out of date: run `python -m rnnbook.grading.generate`",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -132,7 +132,8 @@ def draw_sequence_graph(
     inputs, outputs = list(inputs), list(outputs)
     if len(inputs) != len(outputs):
         raise ValueError(
-            f"expected inputs and outputs of the same length T, got {len(inputs)} and {len(outputs)}"
+            "expected inputs and outputs of the same length T, "
+            f"got {len(inputs)} and {len(outputs)}"
         )
     T = len(inputs)
     if ax is None:

@@ -2,10 +2,10 @@ r"""A character-level language model built from the package's NumPy layers (chap
 
 The model reads one character per step and scores the next one::
 
-    x_t = onehot(c_t)                                   (V,)
-    h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)           rnnbook.scratch.rnn.rnn_forward
-    s_t = W_hy h_t + b_y                                rnnbook.scratch.layers.temporal_affine_forward
-    L   = mean_t  -log softmax(s_t)[c_{t+1}]            rnnbook.scratch.losses.temporal_softmax_cross_entropy
+    x_t = onehot(c_t)                            (V,)
+    h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)    scratch.rnn.rnn_forward
+    s_t = W_hy h_t + b_y                         scratch.layers.temporal_affine_forward
+    L   = mean_t  -log softmax(s_t)[c_{t+1}]     scratch.losses.temporal_softmax_cross_entropy
 
 Multiplying ``W_xh`` by a one-hot vector picks one column, so ``W_xh`` doubles as a character
 embedding of size H. ``CharRNN`` only ties the layers together: every equation lives in the

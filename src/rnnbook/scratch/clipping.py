@@ -35,7 +35,10 @@ def _arrays(grads) -> list[np.ndarray]:
 
 
 def global_norm(grads: Mapping[str, np.ndarray] | Iterable[np.ndarray]) -> float:
-    """Euclidean norm of all gradient arrays taken together, :math:`\\sqrt{\\sum_i \\lVert g_i\\rVert^2}`."""
+    """Euclidean norm of all gradient arrays taken together.
+
+    :math:`\\sqrt{\\sum_i \\lVert g_i\\rVert^2}`.
+    """
     return float(
         np.sqrt(
             sum(float(np.sum(np.square(g, dtype=np.float64))) for g in _arrays(grads))

@@ -9,11 +9,14 @@ the tests check them against it:
 
 ``SGD``      :math:`b \leftarrow \mu b + g` (with ``momentum`` :math:`\mu`, :math:`b = g` at the
              first step), :math:`\theta \leftarrow \theta - \eta b`.
-``Adagrad``  :math:`s \leftarrow s + g^2`, :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{s} + \epsilon)`
+``Adagrad``  :math:`s \leftarrow s + g^2`,
+             :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{s} + \epsilon)`
              (Duchi et al., 2011).
-``Adam``     :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+``Adam``     :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
+             :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
              :math:`\theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)` with
-             :math:`\hat m = m / (1-\beta_1^t)`, :math:`\hat v = v / (1-\beta_2^t)` (Kingma and Ba, 2015).
+             :math:`\hat m = m / (1-\beta_1^t)`, :math:`\hat v = v / (1-\beta_2^t)`
+             (Kingma and Ba, 2015).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class Optimizer:
         for name, g in grads.items():
             if np.shape(g) != self.params[name].shape:
                 raise ValueError(
-                    f"expected grads[{name!r}] of shape {self.params[name].shape}, got {np.shape(g)}"
+                    f"expected grads[{name!r}] of shape {self.params[name].shape}, "
+                    f"got {np.shape(g)}"
                 )
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
@@ -65,7 +69,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, optionally with (heavy-ball) momentum as in ``torch.optim.SGD``."""
+    """Stochastic gradient descent, optionally with heavy-ball momentum (``torch.optim.SGD``)."""
 
     def __init__(self, params, lr: float = 1e-2, momentum: float = 0.0):
         super().__init__(params, lr)
