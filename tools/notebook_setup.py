@@ -19,7 +19,7 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
+NOTEBOOK_DIRS = ("chapters", "solutions", "exercises", "appendix")
 MARKER = "# Colab setup"
 
 
