@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -39,6 +40,26 @@ SET_FROM_NAME = re.compile(r"^(\d+)_")
 
 class GenerationError(ValueError):
     """A solutions notebook that cannot be turned into an exercise notebook (message names it)."""
+
+
+# Generated lines stay within the width the book's code column shows.
+MAX_LINE = 88
+
+
+def _raise_lines(indent: str, hint: str) -> list[str]:
+    """``raise NotImplementedError("<hint>")``, split into string pieces when too long."""
+    one = f"{indent}raise NotImplementedError({json.dumps(hint, ensure_ascii=False)})"
+    if len(one) <= MAX_LINE:
+        return [one]
+    inner = indent + "    "
+    pieces = textwrap.wrap(
+        hint,
+        width=MAX_LINE - len(inner) - 3,
+        drop_whitespace=False,
+        break_long_words=False,
+    )
+    body = [f"{inner}{json.dumps(piece, ensure_ascii=False)}" for piece in pieces]
+    return [f"{indent}raise NotImplementedError("] + body + [f"{indent})"]
 
 
 def _replace_blocks(source: str, where: str, markdown: bool) -> tuple[str, bool]:
@@ -80,10 +101,7 @@ def _replace_blocks(source: str, where: str, markdown: bool) -> tuple[str, bool]
             out.append("YOUR ANSWER HERE")
         elif indent:
             out.append(f"{indent}# YOUR CODE HERE")
-            out.append(
-                f"{indent}raise NotImplementedError("
-                f"{json.dumps(hint or DEFAULT_HINT, ensure_ascii=False)})"
-            )
+            out.extend(_raise_lines(indent, hint or DEFAULT_HINT))
         else:  # top level of a cell: comments only, so that the notebook still runs
             out.append("# YOUR CODE HERE")
             if hint:
