@@ -1,8 +1,12 @@
-"""Parts I–II from scratch in NumPy: every layer, loss, optimiser and check the chapters derive.
+"""Everything the book builds from scratch in NumPy, one module per idea.
 
-One module per idea: ``rnn`` (vanilla RNN), ``lstm``, ``gru``, ``layers`` (temporal affine),
-``losses`` (masked softmax cross-entropy), ``gradcheck`` (finite differences), ``optim``,
-``clipping`` and ``char_rnn`` (a character-level language model built from the pieces above).
+- Parts I–II: ``rnn`` (vanilla RNN), ``lstm``, ``gru``, ``layers`` (temporal affine),
+  ``losses`` (masked softmax cross-entropy), ``gradcheck`` (finite differences), ``optim``,
+  ``clipping``, ``char_rnn`` (a character-level language model), ``stacked`` (deep and
+  bidirectional), ``layer_norm``, ``checkpoint`` (gradient checkpointing).
+- Part IV: ``ngram`` (Kneser–Ney), ``dtw``, ``forecast_metrics``, ``edit_distance``.
+- Part V: ``scan`` (parallel scans), ``ssm`` (S4D, LRU), ``selective_scan``.
+
 Import the module you need, e.g. ``from rnnbook.scratch.lstm import lstm_forward``.
 These modules import NumPy and ``rnnbook.shapes`` / ``rnnbook.data`` only.
 """
