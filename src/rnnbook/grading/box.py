@@ -19,9 +19,15 @@ import json
 import os
 import struct
 import sys
+import tempfile
 from collections import OrderedDict
 
 import numpy as np
+
+# Writing scratch files to the system's temporary folder is ordinary and never flagged.
+_SCRATCH_DIRS = tuple(
+    {os.path.join(os.path.realpath(tempfile.gettempdir()), ""), "/var/tmp/"}
+)
 
 MAX_FRAME = (
     512 * 1024 * 1024
@@ -682,7 +688,7 @@ class Box:
         ):
             return
         if any(c in mode for c in "wax+"):
-            if not full.startswith(("/tmp/", "/var/tmp/")):
+            if not full.startswith(_SCRATCH_DIRS):
                 self.flag(
                     f"opened a file outside its working folder for writing ({full[-60:]})"
                 )

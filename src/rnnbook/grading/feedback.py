@@ -144,7 +144,7 @@ def learner_location(tb) -> str:
 
 
 def _looks_like_cell(filename: str) -> bool:
-    """IPython compiles a cell as /tmp/ipykernel_123/456.py or <ipython-input-...>."""
+    """IPython compiles a cell as <tempdir>/ipykernel_123/456.py or <ipython-input-...>."""
     return (
         "ipykernel" in filename
         or filename.startswith("<ipython-input")
