@@ -114,8 +114,9 @@ def main() -> None:
         for i in np.linspace(0, len(val_words) - 1, args.val_subset).astype(int)
     ]
     log = {
+        # paths are left out: an absolute path names the machine, not the run
         "config": {
-            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+            k: v for k, v in vars(args).items() if k not in ("out_dir", "state")
         },
         "model": cfg.__dict__,
         "parameters": count_parameters(model),

@@ -95,12 +95,30 @@ def main() -> None:
     parser.add_argument("--stop-mse", type=float, default=0.002)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--mode",
+        default="scan",
+        choices=["parallel", "scan"],
+        help="minGRU's training mode: log-space or linear-space scan (same states)",
+    )
+    parser.add_argument(
+        "--gate-bias",
+        type=float,
+        default=0.0,
+        help="initial bias of minGRU's update-gate pre-activations k (0: PyTorch's "
+        "default); a negative value makes z small, so the initial states forget slowly",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
 
     torch.manual_seed(args.seed)
-    mingru = MinRNNRegressor(2, args.H, layers=args.layers)
+    mingru = MinRNNRegressor(2, args.H, layers=args.layers, mode=args.mode)
+    if args.gate_bias:
+        with torch.no_grad():
+            for layer in mingru.rnns:  # bias rows [k; p]: the first H belong to z
+                layer.linear.bias[: args.H] = args.gate_bias
     n_params = count_parameters(mingru)
     models = {"mingru": (mingru, args.steps)}
     for cell in ("lstm", "rnn"):
@@ -111,14 +129,15 @@ def main() -> None:
 
     log = {
         "task": "adding problem",
-        "config": vars(args),
+        # the output folder is left out: an absolute path names the machine, not the run
+        "config": {k: v for k, v in vars(args).items() if k != "out_dir"},
         "baseline_mse": adding_baseline_mse(),
         "models": {},
         "machine": platform.machine(),
         "torch_version": torch.__version__,
         "load_average_before": [round(v, 2) for v in load_before],
     }
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     for name, (model, steps) in models.items():
         hidden = args.H if name == "mingru" else model.rnn.hidden_size
 
@@ -134,7 +153,7 @@ def main() -> None:
                 "seconds_per_step": round(curve[-1]["seconds"] / curve[-1]["step"], 4),
             }
             log["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
-            (OUT_DIR / "min_rnn_adding.json").write_text(
+            (args.out_dir / "min_rnn_adding.json").write_text(
                 json.dumps(log, indent=1) + "\n"
             )
             if name == "mingru":
@@ -144,11 +163,11 @@ def main() -> None:
                         "H": args.H,
                         "layers": args.layers,
                     },
-                    OUT_DIR / "min_rnn_adding.pt",
+                    args.out_dir / "min_rnn_adding.pt",
                 )
 
         train(model, args, steps, name, on_eval=save)
-    print(f"wrote {OUT_DIR / 'min_rnn_adding.json'}")
+    print(f"wrote {args.out_dir / 'min_rnn_adding.json'}")
 
 
 if __name__ == "__main__":

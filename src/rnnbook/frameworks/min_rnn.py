@@ -23,9 +23,9 @@ space: ``log a_t`` and ``log b_t`` come straight from log-sigmoids
 paper's description; the models built from the layers below (``MinRNNRegressor``,
 ``MinRNNLM``) are this course's choices.
 
-Layers: ``forward(x, h0=None, mode="parallel" | "sequential")`` on x : (N, T, D) returns all
-states h : (N, T, H); ``step(x_t, h_prev)`` is one step for generation. Both modes give the same
-states up to rounding (the tests check it).
+Layers: ``forward(x, h0=None, mode="parallel" | "scan" | "sequential")`` on x : (N, T, D)
+returns all states h : (N, T, H); ``step(x_t, h_prev)`` is one step for generation. All modes
+give the same states up to rounding (the tests check it).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnbook.frameworks.torch_scan import linear_recurrence_log
+from rnnbook.frameworks.torch_scan import linear_recurrence_log, linear_recurrence_scan
 
 __all__ = [
     "g",
@@ -93,12 +93,22 @@ class _MinRNN(nn.Module):
                 )
 
     def forward(self, x: torch.Tensor, h0=None, mode: str = "parallel") -> torch.Tensor:
-        """All states h : (N, T, H) for x : (N, T, D) and h0 : (N, H) (None: zeros)."""
+        """All states h : (N, T, H) for x : (N, T, D) and h0 : (N, H) (None: zeros).
+
+        ``mode``: ``"parallel"`` (log-space scan, the paper's form), ``"scan"`` (Blelloch
+        scan in linear space) or ``"sequential"`` (one ``step`` per time step).
+        """
         self._check(x, h0)
         if mode == "parallel":
             log_a, log_b = self.log_coefficients(x)
             log_h0 = None if h0 is None else torch.log(h0)
             return torch.exp(linear_recurrence_log(log_a, log_b, log_h0))
+        if mode == "scan":
+            # linear space: a_t in (0, 1) and b_t > 0, so products of a's can only
+            # underflow towards 0 (forgetting), never overflow; on a CPU the Blelloch
+            # scan is several times faster than torch.logcumsumexp and its backward
+            log_a, log_b = self.log_coefficients(x)
+            return linear_recurrence_scan(log_a.exp(), log_b.exp(), h0)
         if mode == "sequential":
             h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0
             states = []
@@ -106,7 +116,9 @@ class _MinRNN(nn.Module):
                 h = self.step(x[:, t], h)
                 states.append(h)
             return torch.stack(states, dim=1)
-        raise ValueError(f"mode must be 'parallel' or 'sequential', got {mode!r}")
+        raise ValueError(
+            f"mode must be 'parallel', 'scan' or 'sequential', got {mode!r}"
+        )
 
 
 class MinGRU(_MinRNN):
@@ -170,25 +182,52 @@ class MinRNNRegressor(nn.Module):
     past: the stack is what gives the model back the interactions a single layer lacks.
     """
 
-    def __init__(self, D: int, H: int, layers: int = 2, cell: str = "mingru"):
+    def __init__(
+        self,
+        D: int,
+        H: int,
+        layers: int = 2,
+        cell: str = "mingru",
+        mode: str = "parallel",
+    ):
         super().__init__()
+        if mode not in ("parallel", "scan", "sequential"):
+            raise ValueError(
+                f"mode must be 'parallel', 'scan' or 'sequential', got {mode!r}"
+            )
+        self.mode = mode
         self.rnns = nn.ModuleList(
             [_make_layer(cell, D if layer == 0 else H, H) for layer in range(layers)]
         )
         self.readout = nn.Linear(H, 1)
 
-    def forward(self, x: torch.Tensor, mode: str = "parallel") -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mode: str | None = None) -> torch.Tensor:
+        """Predictions (N,) for x : (N, T, D); ``mode`` None: the constructor's mode."""
+        mode = self.mode if mode is None else mode
         for rnn in self.rnns:
             x = rnn(x, mode=mode)
         return self.readout(x[:, -1]).squeeze(-1)
 
 
 class MinRNNLM(nn.Module):
-    """Character LM: embedding, stacked min-RNN layers (residual from the second on), read-out.
+    """Character LM: embedding, stacked min-RNN layers, read-out.
 
     The interface is that of ``rnnbook.frameworks.char_lm.CharLM`` (``V``, ``forward(x, state)``
     -> ``(logits, state)`` with state (layers, N, H)), so ``train_char_lm`` and ``evaluate``
     train and score it unchanged; the carried state is the positive last state of each layer.
+
+    Two architectures:
+
+    - ``mlp_ratio=0`` (plain stack): embedding of size ``embed``, then the min-RNN layers, each
+      from the second on added to its input (residual), then the read-out.
+    - ``mlp_ratio=r > 0`` (blocks): embedding of size ``hidden`` (``embed`` must equal
+      ``hidden``), then per layer two pre-normalised residual steps,
+      ``u = u + minRNN(LayerNorm(u))`` and ``u = u + MLP(LayerNorm(u))`` with a GELU MLP of
+      width ``r * hidden``, then a final LayerNorm and the read-out. The MLP gives every
+      position a non-linear function of the state, which a single min-RNN layer lacks.
+
+    ``mode`` (``"parallel"``, ``"scan"`` or ``"sequential"``, see ``MinGRU.forward``) is the
+    layers' mode when ``forward`` is called without one, as the training loop does.
     """
 
     def __init__(
@@ -198,9 +237,32 @@ class MinRNNLM(nn.Module):
         hidden: int = 256,
         layers: int = 2,
         cell: str = "mingru",
+        mlp_ratio: int = 0,
+        mode: str = "parallel",
     ):
         super().__init__()
+        if mode not in ("parallel", "scan", "sequential"):
+            raise ValueError(
+                f"mode must be 'parallel', 'scan' or 'sequential', got {mode!r}"
+            )
+        for name, value in (("V", V), ("embed", embed), ("hidden", hidden)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
+            raise ValueError(f"layers must be a positive integer, got {layers!r}")
+        if (
+            isinstance(mlp_ratio, bool)
+            or not isinstance(mlp_ratio, int)
+            or mlp_ratio < 0
+        ):
+            raise ValueError(f"mlp_ratio must be an integer >= 0, got {mlp_ratio!r}")
+        if mlp_ratio and embed != hidden:
+            raise ValueError(
+                f"with mlp_ratio > 0 the blocks are residual, so embed must equal hidden; "
+                f"got embed = {embed}, hidden = {hidden}"
+            )
         self.V, self.hidden, self.layers, self.cell = V, hidden, layers, cell
+        self.mlp_ratio, self.mode = mlp_ratio, mode
         self.embedding = nn.Embedding(V, embed)
         self.rnns = nn.ModuleList(
             [
@@ -208,14 +270,40 @@ class MinRNNLM(nn.Module):
                 for k in range(layers)
             ]
         )
+        if mlp_ratio:
+            self.rnn_norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+            self.mlp_norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+            self.mlps = nn.ModuleList(
+                nn.Sequential(
+                    nn.Linear(hidden, mlp_ratio * hidden),
+                    nn.GELU(),
+                    nn.Linear(mlp_ratio * hidden, hidden),
+                )
+                for _ in range(layers)
+            )
+            self.final_norm = nn.LayerNorm(hidden)
         self.readout = nn.Linear(hidden, V)
 
-    def forward(self, x: torch.Tensor, state=None, mode: str = "parallel"):
+    def forward(self, x: torch.Tensor, state=None, mode: str | None = None):
+        """Logits (N, T, V) and last states (layers, N, H) for ids x : (N, T).
+
+        ``state`` : (layers, N, H), non-negative (as returned by a previous call), or None;
+        ``mode`` : the layers' mode, None for the one given to the constructor.
+        """
+        mode = self.mode if mode is None else mode
         if x.ndim != 2:
             raise ValueError(f"expected x of shape (N, T), got {tuple(x.shape)}")
         out, last = self.embedding(x), []
         for k, rnn in enumerate(self.rnns):
-            h = rnn(out, None if state is None else state[k], mode=mode)
-            out = h if k == 0 else out + h
+            h0 = None if state is None else state[k]
+            if self.mlp_ratio:
+                h = rnn(self.rnn_norms[k](out), h0, mode=mode)
+                out = out + h
+                out = out + self.mlps[k](self.mlp_norms[k](out))
+            else:
+                h = rnn(out, h0, mode=mode)
+                out = h if k == 0 else out + h
             last.append(h[:, -1])
+        if self.mlp_ratio:
+            out = self.final_norm(out)
         return self.readout(out), torch.stack(last)

@@ -1,0 +1,50 @@
+"""The equal-size character language models that chapter 18 compares with the LSTM.
+
+``build(name, V, hidden)`` makes one of three two-layer models for a vocabulary of ``V``
+characters; ``matched_hidden(name, V, target)`` finds the state size whose parameter count is
+closest to ``target``. ``scripts/train_min_rnn_lm.py`` trains them with chapter 13's loop, and
+chapter 18 rebuilds them here to load the committed weights.
+
+- ``"lstm"``: ``CharLM`` (``nn.LSTM`` layers, embedding of size ``EMBED``, no dropout);
+- ``"mingru"``: ``MinRNNLM``, a plain stack of minGRU layers (embedding of size ``EMBED``);
+- ``"mingru_mlp"``: ``MinRNNLM`` with ``mlp_ratio=2``, residual blocks of a minGRU layer and
+  an MLP (embedding of size ``hidden``).
+
+The minGRU models are built with ``mode="scan"`` (linear-space Blelloch scan), which gives the
+states of the log-space form and trains several times faster on a CPU.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from rnnbook.frameworks.char_lm import CharLM, count_parameters
+from rnnbook.frameworks.min_rnn import MinRNNLM
+
+__all__ = ["EMBED", "MODELS", "build", "matched_hidden"]
+
+EMBED = 64
+MODELS = ("lstm", "mingru", "mingru_mlp")
+
+
+def build(name: str, V: int, hidden: int) -> nn.Module:
+    """The two-layer model ``name`` (one of ``MODELS``) with state size ``hidden``."""
+    if name == "lstm":
+        return CharLM(V, EMBED, hidden, layers=2, cell="lstm", dropout=0.0)
+    if name == "mingru":
+        return MinRNNLM(V, EMBED, hidden, layers=2, cell="mingru", mode="scan")
+    if name == "mingru_mlp":
+        return MinRNNLM(
+            V, hidden, hidden, layers=2, cell="mingru", mlp_ratio=2, mode="scan"
+        )
+    raise ValueError(f"name must be one of {MODELS}, got {name!r}")
+
+
+def matched_hidden(name: str, V: int, target: int) -> int:
+    """The even state size in [8, 1024] whose parameter count is closest to ``target``."""
+    if target < 1:
+        raise ValueError(f"target must be a positive parameter count, got {target}")
+    return min(
+        range(8, 1025, 2),
+        key=lambda H: abs(count_parameters(build(name, V, H)) - target),
+    )

@@ -1,0 +1,51 @@
+"""Chapter 18's equal-size language models: sizes match, and each is the architecture named."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnnbook.frameworks.char_lm import CharLM, count_parameters, evaluate
+from rnnbook.frameworks.lm_comparison import MODELS, build, matched_hidden
+from rnnbook.frameworks.min_rnn import MinRNNLM
+
+
+def _lstm_count(V, E, H):
+    # written out: two LSTM layers (4 gates, two bias vectors each), embedding, read-out
+    first = 4 * H * (E + H) + 8 * H
+    second = 4 * H * (H + H) + 8 * H
+    return V * E + first + second + H * V + V
+
+
+def test_lstm_is_chapter_13s_model_with_the_counted_size():
+    model = build("lstm", 75, 128)
+    assert isinstance(model, CharLM) and model.cell == "lstm"
+    assert count_parameters(model) == _lstm_count(75, 64, 128)
+
+
+@pytest.mark.parametrize("name", ["mingru", "mingru_mlp"])
+def test_matched_sizes_are_within_one_step_of_the_lstm(name):
+    target = _lstm_count(75, 64, 128)
+    H = matched_hidden(name, 75, target)
+    here = abs(count_parameters(build(name, 75, H)) - target)
+    for other in (H - 2, H + 2):
+        assert here <= abs(count_parameters(build(name, 75, other)) - target)
+    assert here / target < 0.02
+    model = build(name, 75, H)
+    assert isinstance(model, MinRNNLM) and model.mode == "scan"
+    assert model.mlp_ratio == (2 if name == "mingru_mlp" else 0)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_models_score_a_text(name):
+    torch.manual_seed(0)
+    ids = torch.randint(0, 11, (500,)).numpy()
+    loss = evaluate(build(name, 11, 16), ids, N=2, T=50)
+    assert 1.0 < loss < 5.0  # an untrained model is near ln 11 = 2.4
+
+
+def test_bad_names_and_targets_are_rejected():
+    with pytest.raises(ValueError, match="name must be one of"):
+        build("gru", 11, 16)
+    with pytest.raises(ValueError, match="target"):
+        matched_hidden("mingru", 11, 0)
