@@ -61,11 +61,11 @@ def main() -> None:
     parser.add_argument("--dec-hidden", type=int, default=192)
     parser.add_argument("--attn-dim", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument(
-        "--lr-decay-from", type=int, default=3, help="halve lr from epoch"
+        "--lr-decay-from", type=int, default=9, help="halve lr from epoch"
     )
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--val-subset", type=int, default=1500)

@@ -2,12 +2,16 @@
 
 Usage (from the repository root)::
 
-    python scripts/train_min_rnn.py --T 1000 --steps 1500 --baseline-steps 300
+    python scripts/train_min_rnn.py                      # the committed configuration
+    python scripts/train_min_rnn.py --baseline-steps 300 # also an LSTM and a tanh RNN
 
 Every model reads the same stream of training batches (``adding_problem`` with a seeded
 generator) and is scored on one fixed test batch of 1000 sequences every ``--eval-every``
-steps. minGRU trains in parallel mode (the log-space scan); the LSTM and the RNN are
-``torch.nn`` layers. The LSTM's and RNN's hidden sizes are chosen so that their parameter
+steps. With ``--warmup-steps`` > 0 every model first trains on sequences of length
+``--warmup-T`` until its test error there is below ``--warmup-target`` (a curriculum). minGRU
+trains in ``--mode`` (``scan``: the linear-space Blelloch scan; ``parallel``: the log-space
+scan; same states), with its update-gate bias initialised to ``--gate-bias``; the LSTM and the
+RNN are ``torch.nn`` layers. The LSTM's and RNN's hidden sizes are chosen so that their parameter
 counts are the closest to minGRU's. The log (configuration, test MSE curves, wall times,
 machine load) goes to ``src/rnnbook/data/checkpoints/min_rnn_adding.json`` and minGRU's final
 weights (float32, a few kB) to ``min_rnn_adding.pt`` next to it; chapter 18 loads and
@@ -55,15 +59,18 @@ def matched_hidden(cell: str, target: int) -> int:
     )
 
 
-def train(model, args, steps, log_name, on_eval=None):
+def train(model, args, steps, log_name, on_eval=None, T=None, stop_mse=None):
+    """Adam on fresh batches of length T (default args.T) until steps or test MSE < stop."""
+    T = args.T if T is None else T
+    stop_mse = args.stop_mse if stop_mse is None else stop_mse
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    x_test, y_test = adding_problem(1000, args.T, seed=12345, dtype=np.float32)
+    x_test, y_test = adding_problem(1000, T, seed=12345, dtype=np.float32)
     x_test, y_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     curve, start = [], time.perf_counter()
     for step in range(1, steps + 1):
-        x, y = adding_problem(args.N, args.T, seed=rng, dtype=np.float32)
+        x, y = adding_problem(args.N, T, seed=rng, dtype=np.float32)
         loss = ((model(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -77,7 +84,7 @@ def train(model, args, steps, log_name, on_eval=None):
             print(f"{log_name:7s} step {step:5d} test MSE {mse:.4f} ({seconds:.0f} s)")
             if on_eval is not None:
                 on_eval(curve)
-            if mse < args.stop_mse:
+            if mse < stop_mse:
                 break
     return curve
 
@@ -86,16 +93,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--T", type=int, default=1000)
     parser.add_argument("--N", type=int, default=32)
-    parser.add_argument("--H", type=int, default=16)
+    parser.add_argument("--H", type=int, default=32)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--baseline-steps", type=int, default=300)
+    parser.add_argument("--baseline-steps", type=int, default=0)
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--stop-mse", type=float, default=0.002)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--warmup-T",
+        type=int,
+        default=100,
+        help="curriculum: every model first trains on sequences of this length",
+    )
+    parser.add_argument("--warmup-steps", type=int, default=1000, help="0: no warm-up")
+    parser.add_argument("--warmup-target", type=float, default=0.01)
     parser.add_argument(
         "--mode",
         default="scan",
@@ -105,7 +120,7 @@ def main() -> None:
     parser.add_argument(
         "--gate-bias",
         type=float,
-        default=0.0,
+        default=-4.0,
         help="initial bias of minGRU's update-gate pre-activations k (0: PyTorch's "
         "default); a negative value makes z small, so the initial states forget slowly",
     )
@@ -166,6 +181,16 @@ def main() -> None:
                     args.out_dir / "min_rnn_adding.pt",
                 )
 
+        if args.warmup_steps > 0:
+            warm = train(
+                model,
+                args,
+                args.warmup_steps,
+                f"{name}@{args.warmup_T}",
+                T=args.warmup_T,
+                stop_mse=args.warmup_target,
+            )
+            log.setdefault("warmup", {})[name] = warm
         train(model, args, steps, name, on_eval=save)
     print(f"wrote {args.out_dir / 'min_rnn_adding.json'}")
 

@@ -57,11 +57,11 @@ OUT_DIR = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lstm-hidden", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--N", type=int, default=64)
     parser.add_argument("--T", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=["lstm", "mingru", "mingru_mlp"])
@@ -162,7 +162,17 @@ def main() -> None:
             "eval_seconds": round(time.perf_counter() - t1, 1),
         }
         log["machine"]["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
-        # written after every model, so an interrupted run still leaves a consistent pair
+        # Written after every model, so an interrupted run still leaves a consistent pair.
+        # Models trained by another run with the same configuration are kept, so the
+        # models can be trained by separate processes (--models) on separate cores.
+        if log_path.exists() and weights_path.exists():
+            old_log = json.loads(log_path.read_text())
+            if old_log["config"] == log["config"]:
+                old_weights = torch.load(weights_path)
+                for other, entry in old_log["models"].items():
+                    if other not in args.models:
+                        log["models"][other] = entry
+                        weights["models"][other] = old_weights["models"][other]
         torch.save(weights, weights_path)
         log_path.write_text(json.dumps(log, indent=1) + "\n")
     if not args.dry_run:

@@ -50,8 +50,8 @@ def lru_recurrence(lam, b, method="scan"):
     if method == "loop":
         x = torch.zeros_like(b[:, 0])
         states = []
-        for t in range(b.shape[1]):
-            x = lam * x + b[:, t]
+        for b_t in b.unbind(1):  # unbind: a linear-time backward (see torch_scan)
+            x = lam * x + b_t
             states.append(x)
         return torch.stack(states, dim=1)
     if method != "scan":

@@ -112,8 +112,9 @@ class _MinRNN(nn.Module):
         if mode == "sequential":
             h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0
             states = []
-            for t in range(x.shape[1]):
-                h = self.step(x[:, t], h)
+            # unbind, not x[:, t]: the backward of T slices would be quadratic in T
+            for x_t in x.unbind(1):
+                h = self.step(x_t, h)
                 states.append(h)
             return torch.stack(states, dim=1)
         raise ValueError(

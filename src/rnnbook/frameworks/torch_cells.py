@@ -123,7 +123,9 @@ def unroll(cell, x, state=None):
         h0 = x.new_zeros(x.shape[0], base.hidden_size)
         state = (h0, h0.clone()) if is_lstm else h0
     outputs = []
-    for t in range(x.shape[1]):
-        state = cell(x[:, t], state)
+    # unbind, not x[:, t]: when x needs gradients, the backward pass of T slices
+    # x[:, t] writes T full-size gradients (quadratic in T); unbind's is one stack
+    for x_t in x.unbind(1):
+        state = cell(x_t, state)
         outputs.append(state[0] if is_lstm else state)
     return torch.stack(outputs, dim=1), state

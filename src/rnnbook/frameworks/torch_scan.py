@@ -77,8 +77,10 @@ def linear_recurrence_loop(a, b, h0=None):
     _check(("a", "b", "h0"), a, b, h0)
     h = torch.zeros_like(a[:, 0]) if h0 is None else h0
     states = []
-    for t in range(a.shape[1]):
-        h = a[:, t] * h + b[:, t]
+    # unbind, not a[:, t]: the backward pass of T slices a[:, t] writes T full-size
+    # (N, T, H) gradients (quadratic in T); unbind's backward is a single stack
+    for a_t, b_t in zip(a.unbind(1), b.unbind(1)):
+        h = a_t * h + b_t
         states.append(h)
     return torch.stack(states, dim=1)
 
