@@ -151,3 +151,21 @@ def test_gpu_notebooks_are_the_ones_documented():
         f"notebooks that select a GPU {sorted(selecting)} differ from those listed in "
         f"book/how_to_use.md's table {sorted(documented)}"
     )
+
+
+RECORDS = sorted(
+    [
+        *(ROOT / "src" / "rnnbook" / "data" / "checkpoints").iterdir(),
+        *(ROOT / "benchmarks" / "results").glob("*.json"),
+    ]
+)
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name)
+def test_committed_logs_and_checkpoints_name_no_machine_path(path):
+    """Logs and checkpoints travel with the package: a path of the machine that wrote them
+    means nothing elsewhere (and leaks how that machine is laid out)."""
+    # torch.save stores its pickle uncompressed inside the zip, so strings are visible as bytes
+    data = path.read_bytes().decode("latin-1")
+    match = MACHINE_PATH.search(data)
+    assert not match, f"{path.name} holds the machine path {match.group(0)!r}"
