@@ -1,17 +1,18 @@
-"""Train minGRU language models against an LSTM of equal size on chapter 13's corpus (CPU).
+"""Train minGRU language models against LSTM, GRU and RNN ones of equal size (CPU).
 
 Usage (from the repository root)::
 
     python scripts/train_min_rnn_lm.py                     # the committed configuration
     python scripts/train_min_rnn_lm.py --steps 20 --dry-run  # measure throughput only
 
-Three character language models with (about) the same number of weights, trained one after
+Five character language models with (about) the same number of weights, trained one after
 the other by the same loop (``rnnbook.frameworks.char_lm.train_char_lm``: truncated BPTT with
 the state carried and detached, AdamW, clipping, warm-up + cosine schedule) with the same
 configuration, seed and order of batches, on the same corpus and split as chapters 4 and 13
 (``load_shakespeare()``, ``train_val_split(ids, 0.1)``):
 
 - ``lstm``: ``CharLM`` with two ``nn.LSTM`` layers of ``--lstm-hidden`` units;
+- ``gru``, ``rnn``: ``CharLM`` with two ``nn.GRU`` or ``nn.RNN`` (tanh) layers;
 - ``mingru``: ``MinRNNLM``, two minGRU layers (plain stack);
 - ``mingru_mlp``: ``MinRNNLM`` with ``mlp_ratio=2`` (normalised residual blocks of a minGRU
   layer and a GELU MLP).
@@ -19,11 +20,11 @@ configuration, seed and order of batches, on the same corpus and split as chapte
 Both minGRU models train in ``mode="scan"`` (the Blelloch scan in linear space), which gives
 the same states as the paper's log-space form and runs several times faster on a CPU.
 
-The minGRU models' state sizes are the ones whose parameter counts are closest to the LSTM's.
+The other models' state sizes are the ones whose parameter counts are closest to the LSTM's.
 Every model's best weights (by validation loss on the first 50,000 validation characters) are
 kept, stored in float16 in ``src/rnnbook/data/checkpoints/min_rnn_lm.pt``, and evaluated on the
 *whole* validation split; the log (configuration, curves, wall times, machine load) goes to
-``min_rnn_lm.json`` next to it. Chapter 18 loads both and re-runs the evaluation.
+``min_rnn_lm.json`` next to it. Chapters 13 and 18 load both and re-run the evaluation.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from rnnbook.frameworks.char_lm import (
     evaluate,
     train_char_lm,
 )
-from rnnbook.frameworks.lm_comparison import EMBED, build, matched_hidden
+from rnnbook.frameworks.lm_comparison import EMBED, MODELS, build, matched_hidden
 
 OUT_DIR = (
     Path(__file__).resolve().parents[1] / "src" / "rnnbook" / "data" / "checkpoints"
@@ -64,7 +65,7 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", nargs="+", default=["lstm", "mingru", "mingru_mlp"])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
     parser.add_argument(
         "--dry-run", action="store_true", help="time steps, save nothing"

@@ -23,7 +23,7 @@ def test_lstm_is_chapter_13s_model_with_the_counted_size():
     assert count_parameters(model) == _lstm_count(75, 64, 128)
 
 
-@pytest.mark.parametrize("name", ["mingru", "mingru_mlp"])
+@pytest.mark.parametrize("name", ["gru", "rnn", "mingru", "mingru_mlp"])
 def test_matched_sizes_are_within_one_step_of_the_lstm(name):
     target = _lstm_count(75, 64, 128)
     H = matched_hidden(name, 75, target)
@@ -32,6 +32,9 @@ def test_matched_sizes_are_within_one_step_of_the_lstm(name):
         assert here <= abs(count_parameters(build(name, 75, other)) - target)
     assert here / target < 0.02
     model = build(name, 75, H)
+    if name in ("gru", "rnn"):
+        assert isinstance(model, CharLM) and model.cell == name
+        return
     assert isinstance(model, MinRNNLM) and model.mode == "scan"
     assert model.mlp_ratio == (2 if name == "mingru_mlp" else 0)
 
@@ -46,6 +49,6 @@ def test_models_score_a_text(name):
 
 def test_bad_names_and_targets_are_rejected():
     with pytest.raises(ValueError, match="name must be one of"):
-        build("gru", 11, 16)
+        build("lstm2", 11, 16)
     with pytest.raises(ValueError, match="target"):
         matched_hidden("mingru", 11, 0)

@@ -5,7 +5,8 @@ characters; ``matched_hidden(name, V, target)`` finds the state size whose param
 closest to ``target``. ``scripts/train_min_rnn_lm.py`` trains them with chapter 13's loop, and
 chapter 18 rebuilds them here to load the committed weights.
 
-- ``"lstm"``: ``CharLM`` (``nn.LSTM`` layers, embedding of size ``EMBED``, no dropout);
+- ``"lstm"``, ``"gru"``, ``"rnn"``: ``CharLM`` (``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` layers,
+  embedding of size ``EMBED``, no dropout), chapter 13's model;
 - ``"mingru"``: ``MinRNNLM``, a plain stack of minGRU layers (embedding of size ``EMBED``);
 - ``"mingru_mlp"``: ``MinRNNLM`` with ``mlp_ratio=2``, residual blocks of a minGRU layer and
   an MLP (embedding of size ``hidden``).
@@ -24,13 +25,13 @@ from rnnbook.frameworks.min_rnn import MinRNNLM
 __all__ = ["EMBED", "MODELS", "build", "matched_hidden"]
 
 EMBED = 64
-MODELS = ("lstm", "mingru", "mingru_mlp")
+MODELS = ("lstm", "gru", "rnn", "mingru", "mingru_mlp")
 
 
 def build(name: str, V: int, hidden: int) -> nn.Module:
     """The two-layer model ``name`` (one of ``MODELS``) with state size ``hidden``."""
-    if name == "lstm":
-        return CharLM(V, EMBED, hidden, layers=2, cell="lstm", dropout=0.0)
+    if name in ("lstm", "gru", "rnn"):
+        return CharLM(V, EMBED, hidden, layers=2, cell=name, dropout=0.0)
     if name == "mingru":
         return MinRNNLM(V, EMBED, hidden, layers=2, cell="mingru", mode="scan")
     if name == "mingru_mlp":
