@@ -18,6 +18,7 @@ training, that checkpoint is evaluated on the *whole* validation split and the l
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -157,6 +158,10 @@ def main() -> None:
             save_checkpoint(ckpt_path, m, vocab.chars, extra={"record": record})
 
     records = []
+    # everything but the results is fixed for the run
+    write_run_log = functools.partial(
+        write_log, log_path, name, args, model, cfg, vocab, train_ids, val_ids
+    )
 
     def log(record):
         # the log is rewritten at every validation, so a run stopped early still
@@ -164,15 +169,7 @@ def main() -> None:
         print(json.dumps(record), flush=True)
         records.append(record)
         if not args.dry_run:
-            write_log(
-                log_path,
-                name,
-                args,
-                model,
-                cfg,
-                vocab,
-                train_ids,
-                val_ids,
+            write_run_log(
                 {
                     "validation_records": records,
                     "status": "running",
@@ -197,15 +194,7 @@ def main() -> None:
     val_full = evaluate(best, val_ids, N=32, T=256)
     eval_seconds = time.perf_counter() - t1
     print(f"best checkpoint, full validation: {val_full:.4f} nats/char", flush=True)
-    write_log(
-        log_path,
-        name,
-        args,
-        model,
-        cfg,
-        vocab,
-        train_ids,
-        val_ids,
+    write_run_log(
         {
             "status": "finished",
             "validation_records": history["val"],

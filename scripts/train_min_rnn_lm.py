@@ -48,7 +48,13 @@ from rnnbook.frameworks.char_lm import (
     evaluate,
     train_char_lm,
 )
-from rnnbook.frameworks.lm_comparison import EMBED, MODELS, build, matched_hidden
+from rnnbook.frameworks.lm_comparison import (
+    EMBED,
+    MODELS,
+    build,
+    load_models,
+    matched_hidden,
+)
 
 OUT_DIR = (
     Path(__file__).resolve().parents[1] / "src" / "rnnbook" / "data" / "checkpoints"
@@ -107,6 +113,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
     }
     weights = {"chars": vocab.chars, "models": {}}
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     log_path = args.out_dir / "min_rnn_lm.json"
     weights_path = args.out_dir / "min_rnn_lm.pt"
     for name in args.models:
@@ -145,11 +152,12 @@ def main() -> None:
         if args.dry_run:
             continue
         half = {k: v.half() for k, v in best["state"].items()}
-        model.load_state_dict({k: v.float() for k, v in half.items()})
+        weights["models"][name] = {"hidden": hidden, "state_dict": half}
+        # evaluate exactly what is shipped: the float16 weights, rebuilt as chapters do
+        model = load_models(weights, vocab.V, [name])[name]
         t1 = time.perf_counter()
         val_full = evaluate(model, val_ids, N=32, T=256)
         print(f"{name}: whole validation split {val_full:.4f} nats/char", flush=True)
-        weights["models"][name] = {"hidden": hidden, "state_dict": half}
         log["models"][name] = {
             "hidden": hidden,
             "parameters": count_parameters(model),

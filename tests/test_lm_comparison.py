@@ -52,3 +52,34 @@ def test_bad_names_and_targets_are_rejected():
         build("lstm2", 11, 16)
     with pytest.raises(ValueError, match="target"):
         matched_hidden("mingru", 11, 0)
+
+
+def test_load_models_rebuilds_the_float16_weights():
+    from rnnbook.frameworks.lm_comparison import load_models
+
+    torch.manual_seed(0)
+    originals = {name: build(name, 11, 16) for name in ("lstm", "mingru_mlp")}
+    saved = {
+        "models": {
+            name: {
+                "hidden": 16,
+                "state_dict": {k: v.half() for k, v in m.state_dict().items()},
+            }
+            for name, m in originals.items()
+        }
+    }
+    loaded = load_models(saved, 11)
+    x = torch.randint(0, 11, (2, 30))
+    for name, model in loaded.items():
+        assert not model.training
+        for key, value in model.state_dict().items():
+            assert value.dtype == torch.float32
+            expected = originals[name].state_dict()[key].half().float()
+            assert torch.equal(value, expected), (name, key)
+        with torch.no_grad():
+            got, _ = model(x)
+            ref, _ = originals[name].eval()(x)
+        assert (got - ref).abs().max() < 1e-2  # float16 rounding only
+    assert list(load_models(saved, 11, ["mingru_mlp"])) == ["mingru_mlp"]
+    with pytest.raises(ValueError, match="not in the saved models"):
+        load_models(saved, 11, ["gru"])

@@ -1,9 +1,10 @@
 """The equal-size character language models that chapter 18 compares with the LSTM.
 
-``build(name, V, hidden)`` makes one of three two-layer models for a vocabulary of ``V``
+``build(name, V, hidden)`` makes one of the two-layer models for a vocabulary of ``V``
 characters; ``matched_hidden(name, V, target)`` finds the state size whose parameter count is
-closest to ``target``. ``scripts/train_min_rnn_lm.py`` trains them with chapter 13's loop, and
-chapter 18 rebuilds them here to load the committed weights.
+closest to ``target``. ``scripts/train_min_rnn_lm.py`` trains them with chapter 13's loop;
+``load_models`` rebuilds them from what it saves (chapters 13 and 18 load the committed weights
+with it).
 
 - ``"lstm"``, ``"gru"``, ``"rnn"``: ``CharLM`` (``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` layers,
   embedding of size ``EMBED``, no dropout), chapter 13's model;
@@ -22,7 +23,7 @@ from torch import nn
 from rnnbook.frameworks.char_lm import CharLM, count_parameters
 from rnnbook.frameworks.min_rnn import MinRNNLM
 
-__all__ = ["EMBED", "MODELS", "build", "matched_hidden"]
+__all__ = ["EMBED", "MODELS", "build", "load_models", "matched_hidden"]
 
 EMBED = 64
 MODELS = ("lstm", "gru", "rnn", "mingru", "mingru_mlp")
@@ -49,3 +50,24 @@ def matched_hidden(name: str, V: int, target: int) -> int:
         range(8, 1025, 2),
         key=lambda H: abs(count_parameters(build(name, V, H)) - target),
     )
+
+
+def load_models(saved: dict, V: int, names=None) -> dict[str, nn.Module]:
+    """Rebuild saved models in float32, in eval mode.
+
+    ``saved["models"]`` maps a name to ``{"hidden": H, "state_dict": ...}`` (float16 tensors,
+    as ``scripts/train_min_rnn_lm.py`` stores them); ``names`` picks some (default: all).
+    """
+    names = list(saved["models"]) if names is None else list(names)
+    unknown = [name for name in names if name not in saved["models"]]
+    if unknown:
+        raise ValueError(
+            f"names {unknown} not in the saved models {list(saved['models'])}"
+        )
+    models = {}
+    for name in names:
+        entry = saved["models"][name]
+        model = build(name, V, entry["hidden"])
+        model.load_state_dict({k: v.float() for k, v in entry["state_dict"].items()})
+        models[name] = model.eval()
+    return models
