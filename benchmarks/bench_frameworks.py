@@ -12,12 +12,14 @@ float32. The variants (``rnnbook.frameworks.timing`` says exactly what each one 
   custom cell of chapter 10 (``torch_cells``) in eager mode and through ``torch.compile``;
 - Keras: ``model.fit``, a ``GradientTape`` step under ``tf.function``, and the same step eager.
 
-NumPy and PyTorch are timed in this process, in turn, best of ``--repeats`` after a warm-up;
-Keras runs in a child process (``rnnbook.frameworks.keras_worker``), because TensorFlow and
-PyTorch's CUDA build can crash in one process, and so that TensorFlow's thread pools do not
-compete with PyTorch's while it is timed. Prints a table of times and ratios to the fastest
-variant, and writes a JSON file with the device, date, versions, thread counts and the machine's
-load average before and after (a shared machine makes every time longer; ratios suffer less).
+Each framework is timed in a process of its own, best of ``--repeats`` after a warm-up: NumPy
+and PyTorch in fresh interpreters (``multiprocessing``'s "spawn"), Keras in
+``rnnbook.frameworks.keras_worker`` (TensorFlow and PyTorch's CUDA build can crash in one
+process). The thread pools of the libraries must not compete: with NumPy timed in PyTorch's
+process, OpenBLAS's idle-spinning threads made the fused LSTM take 106 ms instead of 31-38 ms.
+Prints a table of times and ratios to the fastest variant, and writes a JSON file with the
+device, date, versions, thread counts and the machine's load average before and after (a shared
+machine makes every time longer; ratios suffer less).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import multiprocessing
 import os
 import platform
 import tempfile
@@ -70,29 +73,50 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def time_in_this_process(part: str, sizes: dict, repeats: int, compile: bool):
+    """Time the ``part`` ("numpy" or "torch") variants of both layers; runs in a child."""
+    from rnnbook.frameworks.timing import best_of, numpy_step, torch_steps
+
+    results, threads = {}, None
+    for kind in ("lstm", "gru"):
+        if part == "numpy":
+            steps = {"NumPy (rnnbook.scratch)": numpy_step(kind, **sizes)}
+        else:
+            built = torch_steps(kind, **sizes, compile=compile)
+            steps = {f"PyTorch {name}": fn for name, fn in built.items()}
+        results[kind] = best_of(steps, repeats)
+    if part == "torch":
+        import torch
+
+        threads = torch.get_num_threads()
+    return results, threads
+
+
+def time_in_child(part: str, sizes: dict, repeats: int, compile: bool):
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    try:
+        return pool.apply(time_in_this_process, (part, sizes, repeats, compile))
+    finally:
+        pool.close()
+        pool.join()
+
+
 def main() -> None:
     args = parse_args()
-    import torch
-
     from rnnbook.frameworks.convert import run_keras_worker
-    from rnnbook.frameworks.timing import best_of, numpy_step, ratio_table, torch_steps
+    from rnnbook.frameworks.timing import ratio_table
 
     sizes = dict(N=args.N, T=args.T, D=args.D, H=args.H)
     load_before = os.getloadavg()
     start = time.time()
-    results = {}
-    for kind in ("lstm", "gru"):
-        steps = {"NumPy (rnnbook.scratch)": numpy_step(kind, **sizes)}
-        steps.update(
-            {
-                f"PyTorch {name}": fn
-                for name, fn in torch_steps(
-                    kind, **sizes, compile=not args.no_compile
-                ).items()
-            }
-        )
-        results[kind] = best_of(steps, args.repeats)
-        print(f"{kind}: NumPy and PyTorch done ({time.time() - start:.0f} s)")
+    results = {"lstm": {}, "gru": {}}
+    torch_threads = None
+    for part in ("numpy", "torch"):
+        timings, threads = time_in_child(part, sizes, args.repeats, not args.no_compile)
+        torch_threads = threads or torch_threads
+        for kind in results:
+            results[kind].update(timings[kind])
+        print(f"{part} done ({time.time() - start:.0f} s)")
     with tempfile.TemporaryDirectory() as tmp:
         meta, _, _ = run_keras_worker(
             tmp, "bench", meta=dict(**sizes, repeats=args.repeats)
@@ -109,14 +133,14 @@ def main() -> None:
     report = dict(
         benchmark="forward + backward of one recurrent layer, float32, CPU",
         sizes=sizes,
-        date=datetime.datetime.now().isoformat(timespec="seconds"),
+        date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         device=cpu_name(),
         cpu_count=os.cpu_count(),
-        torch_threads=torch.get_num_threads(),
+        torch_threads=torch_threads,
         versions=dict(
             python=platform.python_version(),
             numpy=np.__version__,
-            torch=torch.__version__,
+            torch=version("torch"),
             keras=version("keras"),
             tensorflow=version("tensorflow-cpu") or version("tensorflow"),
         ),

@@ -14,8 +14,13 @@ the NumPy layers (their backward returns them anyway).
   (``model.fit`` on a sequence-output model with an MSE loss and an SGD step of learning rate
   0), ``"tf.function"`` and ``"eager"`` (a ``GradientTape`` step, compiled or not)
 
-Each ``*_steps`` function returns ``{name: fn}``; ``best_of`` times them in turn (so that they
-share the machine's load) and keeps the best and the median of the repeats.
+Each ``*_steps`` function returns ``{name: fn}``; ``best_of`` times them one after the other,
+all repeats of one variant before the next, and keeps the best and the median of the repeats.
+Interleaving the variants (one call of each per round) would share a busy machine's load more
+evenly, but it measured PyTorch's fused LSTM at 106 ms instead of 31-38 ms (N 64, T 100, D 64,
+H 128, two cores): NumPy's OpenBLAS threads keep spinning for a while after each NumPy call and
+take the cores that PyTorch's threads need. Timed in blocks it measured 39-42 ms; the benchmark
+script goes further and times NumPy and PyTorch in separate processes.
 """
 
 from __future__ import annotations
@@ -141,18 +146,18 @@ def keras_steps(kind: str, N: int, T: int, D: int, H: int, fit_batches: int = 4)
 
 
 def best_of(steps: dict, repeats: int = 5) -> dict:
-    """Time each callable of ``steps`` ``repeats`` times, in turn, after one warm-up call.
+    """Time each callable of ``steps``: one warm-up call, then ``repeats`` timed calls.
 
+    The variants run one after the other (see the module's docstring for why not in turn).
     Returns ``{name: {"best_ms": ..., "median_ms": ...}}`` per step (divided by a callable's
     ``steps_per_call`` attribute when it has one); entries that are strings (a variant that
     could not be built) are returned as ``{"error": text}``.
     """
     runnable = {k: f for k, f in steps.items() if callable(f)}
-    for f in runnable.values():
-        f()
     times = {k: [] for k in runnable}
-    for _ in range(repeats):
-        for k, f in runnable.items():
+    for k, f in runnable.items():
+        f()
+        for _ in range(repeats):
             start = time.perf_counter()
             f()
             times[k].append(
