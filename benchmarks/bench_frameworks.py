@@ -2,7 +2,7 @@
 
     python benchmarks/bench_frameworks.py [--repeats 10] [--no-compile] [--out FILE.json]
 
-(default output: benchmarks/results/frameworks_cpu.json)
+(default output: src/rnnbook/data/benchmarks/frameworks_cpu.json, which chapter 12 reads)
 
 Problem size (issue 11): batch N = 64, T = 100 steps, D = 64 inputs, H = 128 hidden units,
 float32. The variants (``rnnbook.frameworks.timing`` says exactly what each one runs):
@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+RESULTS = Path(__file__).resolve().parents[1] / "src/rnnbook/data/benchmarks"
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -47,7 +49,7 @@ def parse_args():
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     parser.add_argument(
         "--out",
-        default=str(Path(__file__).parent / "results" / "frameworks_cpu.json"),
+        default=str(RESULTS / "frameworks_cpu.json"),
     )
     return parser.parse_args()
 

@@ -2,7 +2,9 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_generation.py        # CPU, writes results/generation_cpu.json
+    python benchmarks/bench_generation.py
+
+writes src/rnnbook/data/benchmarks/generation_cpu.json (chapter 21 reads it).
 
 Both decoders (``rnnbook.frameworks.generation_cost``) have the same width, depth and MLPs;
 the Transformer's attention and the recurrent model's LRU layers are sized so that the
@@ -33,7 +35,10 @@ from rnnbook.frameworks.generation_cost import (
     time_generation_step,
 )
 
-OUT = Path(__file__).resolve().parent / "results" / "generation_cpu.json"
+OUT = (
+    Path(__file__).resolve().parents[1]
+    / "src/rnnbook/data/benchmarks/generation_cpu.json"
+)
 
 
 def train_step_seconds(model, T, vocab, repeats=3):

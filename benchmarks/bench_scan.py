@@ -2,8 +2,10 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_scan.py                       # CPU, writes results/scan_cpu.json
-    python benchmarks/bench_scan.py --device cuda --out benchmarks/results/scan_gpu.json
+    python benchmarks/bench_scan.py                # CPU
+    python benchmarks/bench_scan.py --device cuda --out src/rnnbook/data/benchmarks/scan_gpu.json
+
+The CPU run writes src/rnnbook/data/benchmarks/scan_cpu.json, which chapter 17 reads.
 
 For every T the same float32 inputs ``a`` (in (0.5, 1)), ``b`` (positive, so that the log-space
 form applies) of shape (N, T, H) go through each method; the best of ``--repeats`` runs is
@@ -90,7 +92,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--out",
-        default=str(Path(__file__).resolve().parent / "results" / "scan_cpu.json"),
+        default=str(
+            Path(__file__).resolve().parents[1]
+            / "src/rnnbook/data/benchmarks/scan_cpu.json"
+        ),
     )
     args = parser.parse_args()
     device = torch.device(args.device)

@@ -156,7 +156,7 @@ def test_gpu_notebooks_are_the_ones_documented():
 RECORDS = sorted(
     [
         *(ROOT / "src" / "rnnbook" / "data" / "checkpoints").iterdir(),
-        *(ROOT / "benchmarks" / "results").glob("*.json"),
+        *(ROOT / "src" / "rnnbook" / "data" / "benchmarks").glob("*.json"),
     ]
 )
 

