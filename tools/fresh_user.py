@@ -12,12 +12,12 @@
 3. Copy each selected notebook alone into its own empty folder and execute it there with the new
    environment's Python (no repository on the path, no user site-packages).
 
-Before the notebooks, every data set of ``rnnbook.data`` and every committed checkpoint is
-loaded from the installed wheel (this covers the Part IV chapters, which take minutes each and
-have already run in the book build). By default the selected notebooks are those that read the
-package's data sets through ``rnnbook.data.text`` or a package of the ``data`` extra; ``--all``
-runs every notebook. The
-stage fails if the install fails or any notebook raises, and prints each notebook's time.
+Before the notebooks, every data set of ``rnnbook.data``, every committed checkpoint and every
+benchmark result is loaded from the installed wheel (this covers the Part IV chapters, which
+take minutes each and have already run in the book build). By default the selected notebooks are
+those that read the package's data sets through ``rnnbook.data.text`` or a package of the
+``data`` extra; ``--all`` runs every notebook. The stage fails if the install fails or any
+notebook raises, and prints each notebook's time.
 """
 
 from __future__ import annotations
@@ -89,8 +89,14 @@ sizes = {
 checkpoints = importlib.resources.files("rnnbook.data") / "checkpoints"
 files = [f for f in checkpoints.iterdir() if f.name != "README.md"]
 assert files and all(len(f.read_bytes()) > 0 for f in files), files
+from rnnbook.data.results import available_benchmarks, load_benchmark
+benchmarks = [load_benchmark(name) for name in available_benchmarks()]
+assert len(benchmarks) >= 4, available_benchmarks()
 print("[fresh-user] data sets:", ", ".join(f"{k} {v}" for k, v in sizes.items()))
-print(f"[fresh-user] {len(files)} checkpoint files readable; {time.perf_counter() - t0:.0f} s")
+print(
+    f"[fresh-user] {len(files)} checkpoint files and {len(benchmarks)} benchmark results "
+    f"readable; {time.perf_counter() - t0:.0f} s"
+)
 """
 
 
