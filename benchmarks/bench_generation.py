@@ -6,9 +6,11 @@ Usage (from the repository root)::
 
 writes src/rnnbook/data/benchmarks/generation_cpu.json (chapter 21 reads it).
 
-Both decoders (``rnnbook.frameworks.generation_cost``) have the same width, depth and MLPs;
-the Transformer's attention and the recurrent model's LRU layers are sized so that the
-parameter counts are close (both are printed and recorded). For each context length T, one
+The three decoders (``rnnbook.frameworks.generation_cost``) have the same width, depth and
+MLPs; the Transformer's attention and the recurrent models' LRU and minGRU layers are sized so
+that the parameter counts are close (all are printed and recorded): an LRU of ``n_state``
+complex states has about 4 * d_model * n_state weights, a minGRU mixer 3 * d_model * n_state,
+so minGRU gets ``--mingru-state`` = 4/3 * d_model states by default. For each context length T, one
 generation step (batch 1) is timed with a cache or state as after T tokens (median of
 ``--repeats``), and the bytes of that cache or state are recorded. The training cost (one
 forward + backward pass over a sequence of length T, batch 1) is recorded for the shorter
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--n-state", type=int, default=256)
+    parser.add_argument("--mingru-state", type=int, default=None, help="4/3 d_model")
     parser.add_argument("--vocab", type=int, default=256)
     parser.add_argument(
         "--contexts", type=int, nargs="+", default=[256, 1024, 4096, 16384, 65536]
@@ -75,9 +78,13 @@ def main() -> None:
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
+    args.mingru_state = args.mingru_state or round(4 * args.d_model / 3)
     models = {
         "recurrent (LRU)": RecurrentDecoder(
             args.vocab, args.d_model, args.layers, args.n_state
+        ),
+        "recurrent (minGRU)": RecurrentDecoder(
+            args.vocab, args.d_model, args.layers, args.mingru_state, mixer="mingru"
         ),
         "transformer (KV cache)": TransformerDecoder(
             args.vocab, args.d_model, args.layers, args.heads

@@ -75,13 +75,13 @@ def test_model_last_method_equals_full_forward():
         torch.testing.assert_close(model(x, "loop"), model(x, "scan"))
 
 
-@pytest.mark.parametrize("kind", ["recurrent", "transformer"])
+@pytest.mark.parametrize("kind", ["lru", "mingru", "transformer"])
 def test_decoders_generate_what_they_train_on(kind):
     torch.manual_seed(2)
-    if kind == "recurrent":
-        model = RecurrentDecoder(11, 16, 2, 8)
-    else:
+    if kind == "transformer":
         model = TransformerDecoder(11, 16, 2, 4)
+    else:
+        model = RecurrentDecoder(11, 16, 2, 8, mixer=kind)
     assert max_step_error(model, 11) < 1e-4
 
 
@@ -94,6 +94,9 @@ def test_memory_grows_only_for_the_transformer():
     assert m_rec_small == m_rec_big == 2 * 8 * 8  # 2 layers x 8 complex64 states
     assert m_tra == 2 * 2 * 1000 * 16 * 4  # keys and values, 2 layers, float32
     assert memory_bytes([torch.zeros(3), (torch.zeros(2, 2),)]) == 28
+    mingru = RecurrentDecoder(11, 16, 2, 8, mixer="mingru")
+    _, m_mingru = time_generation_step(mingru, 1000, repeats=1, warmup=0)
+    assert m_mingru == 2 * 8 * 4  # 2 layers x 8 float32 states
 
 
 def test_bad_arguments_are_named():
@@ -112,3 +115,5 @@ def test_bad_arguments_are_named():
         LRU(4, 4, r_min=0.9, r_max=0.5)
     with pytest.raises(ValueError, match="divisible"):
         TransformerDecoder(5, 10, 1, 3)
+    with pytest.raises(ValueError, match="mixer must be one of"):
+        RecurrentDecoder(5, 8, 1, 4, mixer="gru")

@@ -1,8 +1,10 @@
 r"""Two small token decoders for measuring the cost of generation (chapter 21).
 
-``RecurrentDecoder``    embedding -> layers x [x + MLP(LRU(LayerNorm(x)))] -> logits; its
-                        memory while generating is one complex state of ``n_state`` numbers
-                        per layer, whatever the context length.
+``RecurrentDecoder``    embedding -> layers x [x + MLP(mixer(LayerNorm(x)))] -> logits,
+                        with an LRU (``mixer="lru"``) or a minGRU layer and a linear map back
+                        to ``d_model`` (``mixer="mingru"``) as the mixer; its memory while
+                        generating is one state of ``n_state`` numbers per layer (complex for
+                        the LRU, real for minGRU), whatever the context length.
 ``TransformerDecoder``  embedding + sinusoidal positions -> layers x [pre-LN causal
                         self-attention, pre-LN MLP] -> logits; while generating it keeps a
                         key and a value vector per layer for every earlier position (the KV
@@ -24,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnbook.frameworks.lru import LRU
+from rnnbook.frameworks.min_rnn import MinGRU
 
 __all__ = [
     "RecurrentDecoder",
@@ -46,15 +49,54 @@ def memory_bytes(memory) -> int:
     return sum(memory_bytes(m) for m in memory)
 
 
-class RecurrentDecoder(nn.Module):
-    """Token LM with LRU layers. tokens (N, T) -> logits (N, T, V)."""
+class _MinGRUMixer(nn.Module):
+    """minGRU layer (d_model -> n_state) and a linear map back to d_model."""
 
-    def __init__(self, vocab, d_model, layers, n_state, **lru_kwargs):
+    def __init__(self, d_model, n_state):
         super().__init__()
+        self.rnn = MinGRU(d_model, n_state)
+        self.out = nn.Linear(n_state, d_model)
+
+    def forward(self, x):  # x (N, T, d_model) -> (N, T, d_model)
+        return self.out(self.rnn(x, mode="parallel"))
+
+    def step(self, x_t, h_prev):  # (N, d_model), (N, n_state) -> output, new state
+        h = self.rnn.step(x_t, h_prev)
+        return self.out(h), h
+
+
+class _LRUMixer(nn.Module):
+    def __init__(self, d_model, n_state, **lru_kwargs):
+        super().__init__()
+        self.lru = LRU(d_model, n_state, **lru_kwargs)
+
+    def forward(self, x):
+        return self.lru(x, method="scan")
+
+    def step(self, x_t, x_prev):
+        return self.lru.step(x_t, x_prev)
+
+
+MIXERS = {
+    "lru": torch.complex64,
+    "mingru": torch.float32,
+}  # mixer -> dtype of its state
+
+
+class RecurrentDecoder(nn.Module):
+    """Token LM with LRU or minGRU layers. tokens (N, T) -> logits (N, T, V)."""
+
+    def __init__(self, vocab, d_model, layers, n_state, mixer="lru", **lru_kwargs):
+        super().__init__()
+        if mixer not in MIXERS:
+            raise ValueError(f"mixer must be one of {sorted(MIXERS)}, got {mixer!r}")
         self.embed = nn.Embedding(vocab, d_model)
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(layers))
-        self.lrus = nn.ModuleList(
-            LRU(d_model, n_state, **lru_kwargs) for _ in range(layers)
+        self.mixers = nn.ModuleList(
+            _LRUMixer(d_model, n_state, **lru_kwargs)
+            if mixer == "lru"
+            else _MinGRUMixer(d_model, n_state)
+            for _ in range(layers)
         )
         self.mlps = nn.ModuleList(
             nn.Sequential(
@@ -66,33 +108,31 @@ class RecurrentDecoder(nn.Module):
         )
         self.out_norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab)
-        self.n_state = n_state
+        self.n_state, self.state_dtype = n_state, MIXERS[mixer]
 
     def forward(self, tokens):
         z = self.embed(tokens)
-        for norm, lru, mlp in zip(self.norms, self.lrus, self.mlps):
-            z = z + mlp(lru(norm(z), method="scan"))
+        for norm, mixer, mlp in zip(self.norms, self.mixers, self.mlps):
+            z = z + mlp(mixer(norm(z)))
         return self.head(self.out_norm(z))
 
     def empty_memory(self, batch):
-        return [
-            torch.zeros(batch, self.n_state, dtype=torch.complex64) for _ in self.lrus
-        ]
+        shape = (batch, self.n_state)
+        return [torch.zeros(shape, dtype=self.state_dtype) for _ in self.mixers]
 
     def random_memory(self, batch, context):
         """A state as after ``context`` tokens (its size does not depend on context)."""
-        return [
-            torch.randn(batch, self.n_state, dtype=torch.complex64) for _ in self.lrus
-        ]
+        shape = (batch, self.n_state)
+        return [torch.randn(shape, dtype=self.state_dtype) for _ in self.mixers]
 
     def step(self, tokens, memory):
-        """tokens (N,) -> logits (N, V) and the new states (one (N, P) per layer)."""
+        """tokens (N,) -> logits (N, V) and the new states (one (N, n_state) per layer)."""
         z = self.embed(tokens)
         new = []
-        for norm, lru, mlp, x_prev in zip(self.norms, self.lrus, self.mlps, memory):
-            y, x = lru.step(norm(z), x_prev)
+        for norm, mixer, mlp, state in zip(self.norms, self.mixers, self.mlps, memory):
+            y, state = mixer.step(norm(z), state)
             z = z + mlp(y)
-            new.append(x)
+            new.append(state)
         return self.head(self.out_norm(z)), new
 
 
