@@ -40,6 +40,27 @@ def selective_chunk(x, delta, A, B, C, h0):
     return y, h[:, -1]
 """
 
+WKV = """
+def wkv_step(state, k_t, v_t, w, u):
+    a, b, p = state
+    q = np.maximum(p, u + k_t)
+    old, new = np.exp(p - q), np.exp(u + k_t - q)
+    wkv_t = (old * a + new * v_t) / (old * b + new)
+    p_next = np.maximum(p - w, k_t)
+    old, new = np.exp(p - w - p_next), np.exp(k_t - p_next)
+    a, b, p = old * a + new * v_t, old * b + new, p_next
+    return wkv_t, (a, b, p)
+"""
+
+WKV_UNSTABILISED = """
+def wkv_step(state, k_t, v_t, w, u):
+    a, b, p = state
+    wkv_t = (a + np.exp(u + k_t) * v_t) / (b + np.exp(u + k_t))
+    a = np.exp(-w) * a + np.exp(k_t) * v_t
+    b = np.exp(-w) * b + np.exp(k_t)
+    return wkv_t, (a, b, p)
+"""
+
 MEMORY = """
 def generation_memory(T, n_layers, d_model, d_state, bytes_per_number):
     kv_cache_bytes = 2 * n_layers * T * d_model * bytes_per_number
@@ -118,6 +139,44 @@ WRONG = [
         mutate(CHUNK, "return y, h[:, -1]", "return y, h[:, 0]"),
         "h_last",
     ),
+    # 20.4 ------------------------------------------------------------------------------------
+    Wrong("20.4", "unstabilised-exp-of-keys", WKV_UNSTABILISED, "large keys"),
+    Wrong(
+        "20.4",
+        "past-decayed-once-more-in-the-output",
+        mutate(
+            mutate(WKV, "q = np.maximum(p, u + k_t)", "q = np.maximum(p - w, u + k_t)"),
+            "old, new = np.exp(p - q), np.exp(u + k_t - q)",
+            "old, new = np.exp(p - w - q), np.exp(u + k_t - q)",
+        ),
+        "12 steps",
+    ),
+    Wrong(
+        "20.4",
+        "no-bonus-for-the-current-token",
+        mutate(
+            mutate(WKV, "q = np.maximum(p, u + k_t)", "q = np.maximum(p, k_t)"),
+            "np.exp(u + k_t - q)",
+            "np.exp(k_t - q)",
+        ),
+        "12 steps",
+    ),
+    Wrong(
+        "20.4",
+        "output-read-after-the-update",
+        """
+def wkv_step(state, k_t, v_t, w, u):
+    a, b, p = state
+    p_next = np.maximum(p - w, k_t)
+    old, new = np.exp(p - w - p_next), np.exp(k_t - p_next)
+    a, b, p = old * a + new * v_t, old * b + new, p_next
+    q = np.maximum(p, u + k_t)
+    old, new = np.exp(p - q), np.exp(u + k_t - q)
+    wkv_t = (old * a + new * v_t) / (old * b + new)
+    return wkv_t, (a, b, p)
+""",
+        "12 steps",
+    ),
     # 20.3 ------------------------------------------------------------------------------------
     Wrong(
         "20.3",
@@ -154,7 +213,8 @@ def test_wrong_solution_loses_points(wrong):
 
 
 @pytest.mark.parametrize(
-    "exercise_id, source", [("20.1", STEP), ("20.2", CHUNK), ("20.3", MEMORY)]
+    "exercise_id, source",
+    [("20.1", STEP), ("20.2", CHUNK), ("20.3", MEMORY), ("20.4", WKV)],
 )
 def test_reference_solutions_earn_full_marks(exercise_id, source):
     result = run_exercise(exercise_id, run_cell(source), quiet=True)

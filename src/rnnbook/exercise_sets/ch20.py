@@ -2,8 +2,9 @@
 
 Expected values are computed here independently of the learner's code and of
 ``rnnbook.scratch.selective_scan``: every (sequence, channel, state) of the selective scan is run
-as its own scalar recurrence in plain Python loops, and the memory counts are summed tensor by
-tensor over an explicit list of what a decoder stores.
+as its own scalar recurrence in plain Python loops, the memory counts are summed tensor by
+tensor over an explicit list of what a decoder stores, and RWKV's wkv is summed term by term
+from its formula (not with ``rnnbook.scratch.rwkv``).
 """
 
 from __future__ import annotations
@@ -156,3 +157,70 @@ def _(t):
         ref = _decoder_memory(10_000, 4, 64, 256, 4)
         t.expect_equal(int(b[1]), ref[1], "state_bytes at T = 10000")
         t.expect(int(a[1]) == int(b[1]), "state_bytes must be the same for every T")
+
+
+# --------------------------------------------------------------------------------------------
+# 20.4 One stabilised step of RWKV's wkv
+
+
+def _wkv_formula(w, u, k, v):
+    """wkv (N, T, C) summed term by term: sum_{i<t} e^{-(t-1-i)w + k_i} v_i + e^{u+k_t} v_t,
+    divided by the same sums without v. Keys are shifted by their maximum per channel first,
+    which cancels in the ratio and keeps every exponential finite."""
+    N, T, C = k.shape
+    out = np.zeros((N, T, C))
+    for n in range(N):
+        for c in range(C):
+            shift = max(k[n, :, c].max(), u[c] + k[n, :, c].max())
+            for step in range(T):
+                weight = np.exp(u[c] + k[n, step, c] - shift)
+                num, den = weight * v[n, step, c], weight
+                for i in range(step):
+                    weight = np.exp(-(step - 1 - i) * w[c] + k[n, i, c] - shift)
+                    num, den = num + weight * v[n, i, c], den + weight
+                out[n, step, c] = num / den
+    return out
+
+
+def _wkv_inputs(N, T, C, seed, key_shift=0.0):
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(0.05, 1.5, C)
+    u = rng.normal(size=C)
+    k = rng.normal(size=(N, T, C)) + key_shift
+    v = rng.normal(size=(N, T, C))
+    return w, u, k, v
+
+
+def _run_wkv_steps(t, w, u, k, v):
+    """Feed the learner's wkv_step T steps from the empty state; outputs (N, T, C)."""
+    N, T, C = k.shape
+    state = (np.zeros((N, C)), np.zeros((N, C)), np.full((N, C), -np.inf))
+    outputs = []
+    for step in range(T):
+        out = t.call(state, k[:, step], v[:, step], w, u)
+        wkv_t, state = t.expect_tuple(out, 2, "the return value (wkv_t, state)")
+        state = t.expect_tuple(state, 3, "the returned state (a, b, p)")
+        t.expect_shape(wkv_t, (N, C), f"wkv_t at step {step}")
+        outputs.append(np.asarray(wkv_t, dtype=float))
+    return np.stack(outputs, axis=1)
+
+
+@SET.exercise("20.4", "wkv_step", points=4)
+def _(t):
+    with t.case(
+        "returns (wkv_t, (a, b, p)); from the empty state wkv_0 = v_0", points=1
+    ):
+        w, u, k, v = _wkv_inputs(2, 1, 3, seed=20)
+        out = _run_wkv_steps(t, w, u, k, v)
+        t.expect_close(
+            out[:, 0], v[:, 0], "wkv_0 (only the first token exists)", rtol=1e-9
+        )
+    with t.case("12 steps reproduce the formula (decay, bonus u)", points=2):
+        w, u, k, v = _wkv_inputs(2, 12, 3, seed=21)
+        out = _run_wkv_steps(t, w, u, k, v)
+        t.expect_close(out, _wkv_formula(w, u, k, v), "wkv over 12 steps", rtol=1e-8)
+    with t.case("keys near 1000 (exp(k) overflows): still the formula", points=1):
+        w, u, k, v = _wkv_inputs(1, 8, 2, seed=22, key_shift=1000.0)
+        with np.errstate(all="ignore"):
+            out = _run_wkv_steps(t, w, u, k, v)
+        t.expect_close(out, _wkv_formula(w, u, k, v), "wkv with large keys", rtol=1e-8)
