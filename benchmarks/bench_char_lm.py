@@ -35,12 +35,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results_folder import RESULTS
 
 from rnnbook.frameworks.char_lm import CharLM, detach_state
 
-DEFAULT_OUT = (
-    Path(__file__).resolve().parents[1] / "src/rnnbook/data/benchmarks/char_lm_cpu.json"
-)
+DEFAULT_OUT = RESULTS / "char_lm_cpu.json"
 
 
 def matrix_weights(model: torch.nn.Module) -> int:

@@ -35,8 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parents[1] / "src/rnnbook/data/benchmarks"
+from results_folder import RESULTS
 
 
 def parse_args():

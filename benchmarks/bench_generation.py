@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import torch
+from results_folder import RESULTS
 
 from rnnbook.frameworks.generation_cost import (
     RecurrentDecoder,
@@ -37,10 +38,7 @@ from rnnbook.frameworks.generation_cost import (
     time_generation_step,
 )
 
-OUT = (
-    Path(__file__).resolve().parents[1]
-    / "src/rnnbook/data/benchmarks/generation_cpu.json"
-)
+OUT = RESULTS / "generation_cpu.json"
 
 
 def train_step_seconds(model, T, vocab, repeats=3):

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+from results_folder import RESULTS
 
 from rnnbook.frameworks.torch_scan import (
     linear_recurrence_chunked,
@@ -92,10 +93,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--out",
-        default=str(
-            Path(__file__).resolve().parents[1]
-            / "src/rnnbook/data/benchmarks/scan_cpu.json"
-        ),
+        default=str(RESULTS / "scan_cpu.json"),
     )
     args = parser.parse_args()
     device = torch.device(args.device)
