@@ -117,3 +117,5 @@ def test_bad_arguments_are_named():
         TransformerDecoder(5, 10, 1, 3)
     with pytest.raises(ValueError, match="mixer must be one of"):
         RecurrentDecoder(5, 8, 1, 4, mixer="gru")
+    with pytest.raises(ValueError, match="LRU options"):
+        RecurrentDecoder(5, 8, 1, 4, mixer="mingru", r_min=0.5)

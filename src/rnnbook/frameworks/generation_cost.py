@@ -90,6 +90,10 @@ class RecurrentDecoder(nn.Module):
         super().__init__()
         if mixer not in MIXERS:
             raise ValueError(f"mixer must be one of {sorted(MIXERS)}, got {mixer!r}")
+        if lru_kwargs and mixer != "lru":
+            raise ValueError(
+                f"LRU options {sorted(lru_kwargs)} given with mixer={mixer!r}"
+            )
         self.embed = nn.Embedding(vocab, d_model)
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(layers))
         self.mixers = nn.ModuleList(
